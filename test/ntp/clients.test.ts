@@ -201,3 +201,42 @@ describe('real NTP clients that only speak to port 123 (127.0.0.1:123, ::1:123)'
     }
   }
 });
+
+describe('real NTP clients refuse a server whose clock is implausible', () => {
+  // notBefore in the future: the server's own clock reads "before the build date", so it must not be trusted.
+  const implausible = (port: number, listen: string[]): Promise<NtpServerHandle> =>
+    startNtpServer(testOptions({ port, listen, notBefore: new Date('2099-01-01T00:00:00Z') }), {
+      logger: captureLogger('error').logger,
+      classify: () => ({ allowed: true, group: 'test' }),
+      syncStatus: fixedStatus(synced()),
+    });
+
+  it('busybox ntpd reports the peer as unsynced', async () => {
+    try {
+      accessSync(BUSYBOX, constants.X_OK);
+    } catch {
+      assert.fail(`${BUSYBOX} missing: build it with scripts/build-busybox-ntpd.sh`);
+    }
+    const server = await implausible(0, ['127.0.0.1']);
+    try {
+      const port = server.addresses()[0]?.port ?? 0;
+      const r = await run(BUSYBOX, ['ntpd', '-d', '-n', '-q', '-w', '-p', `127.0.0.1:${port}`], 10_000, (out) => out.includes('unsynced'));
+      assert.match(r.stdout + r.stderr, /reply from 127\.0\.0\.1: peer is unsynced/);
+      assert.doesNotMatch(r.stdout + r.stderr, /offset:/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ntpdig drops the reply and finds no eligible server', async () => {
+    const bin = findBinary('ntpdig', 'Debian package "ntpsec-ntpdig"');
+    const server = await implausible(123, ['127.0.0.1']);
+    try {
+      const r = await run(bin, ['-t', '2', '127.0.0.1'], 10_000);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /stratum too high|no eligible servers/);
+    } finally {
+      await server.close();
+    }
+  });
+});
