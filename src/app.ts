@@ -1,0 +1,165 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { loadConfig } from './config/load-config.js';
+import type { Config } from './config/config-schema.js';
+import { applyOverrides, type ConfigOverrides } from './config/overrides.js';
+import { DnsStats } from './dns/dns-stats.js';
+import { QueryHandler } from './dns/query-handler.js';
+import { startTcpServer } from './dns/tcp-server.js';
+import { startUdpServer, type BoundSocket } from './dns/udp-server.js';
+import { CamshimError, formatProblem, type Problem } from './errors.js';
+import { loadListSet, type ListSet } from './lists/list-set.js';
+import type { InterfaceSource } from './net/local-address.js';
+import { buildResolverState, type ResolverState } from './resolver-state.js';
+import { NoUpstreamForwarder } from './upstream/forwarder.js';
+
+export interface DaemonOptions {
+  readonly configFile: string | undefined;
+  readonly overrides: ConfigOverrides;
+  readonly logger: Logger;
+  readonly bundledListsDir?: string;
+  readonly interfaces?: InterfaceSource;
+}
+
+export interface Daemon {
+  readonly sockets: readonly BoundSocket[];
+  readonly handler: QueryHandler;
+  /** Re-reads config and lists; the new set replaces the old only when it has no errors. */
+  reload(): Promise<{ applied: boolean; problems: Problem[] }>;
+  close(): Promise<void>;
+}
+
+/** Reads config and lists, and builds the state a query needs. Used at start-up, reload and by `check`/`query`. */
+export async function prepareState(
+  configFile: string | undefined, overrides: ConfigOverrides, generation: number,
+  options: { bundledListsDir?: string; interfaces?: InterfaceSource } = {},
+): Promise<{ config: Config; lists: ListSet; state: ResolverState | undefined; problems: Problem[] }> {
+  const loaded = await loadConfig(configFile);
+  const config = applyOverrides(loaded.config, overrides);
+  const lists = await loadListSet(config, {
+    ...(options.bundledListsDir === undefined ? {} : { bundledDir: options.bundledListsDir }),
+    baseDir: configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile)),
+  });
+  const built = buildResolverState(config, lists, generation, {
+    makeForwarder: (_config, answers) => new NoUpstreamForwarder(answers, 'forwarding is not available in this build'),
+    ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
+  });
+  return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems] };
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { logger } = options;
+  let generation = 1;
+  const prepared = await prepareState(options.configFile, options.overrides, generation, options);
+  for (const warning of prepared.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
+  // At start-up a bad list is skipped (serving the rest beats serving nothing); a bad group is fatal.
+  for (const problem of prepared.lists.errors) logger.error({ problem }, formatProblem(problem));
+  if (prepared.state === undefined) {
+    throw new CamshimError('CONFIG_INVALID', prepared.problems.map(formatProblem).join('\n'), { problems: prepared.problems });
+  }
+  const handler = new QueryHandler(prepared.state, logger, new DnsStats());
+  const config = prepared.config;
+
+  const sockets: BoundSocket[] = [];
+  try {
+    for (const address of config.dns.listen) {
+      const bound = await bindAddress(address, config, handler, logger, sockets.length);
+      sockets.push(...bound);
+    }
+    if (sockets.length === 0) throw new CamshimError('DNS_BIND_ADDRESS', 'no DNS socket could be bound; check dns.listen / --listen', {});
+  } catch (error) {
+    await Promise.all(sockets.map((socket) => socket.close()));
+    throw error;
+  }
+  logStartup(logger, prepared.state, sockets);
+
+  let reloading: Promise<{ applied: boolean; problems: Problem[] }> | undefined;
+  const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
+    const started = performance.now();
+    try {
+      const next = await prepareState(options.configFile, options.overrides, generation + 1, options);
+      if (next.state === undefined || next.problems.length > 0) {
+        for (const problem of next.problems) logger.error({ problem }, `reload rejected: ${formatProblem(problem)}`);
+        logger.error({ event: 'reload', applied: false, errors: next.problems.length }, 'reload rejected: the previous config and lists keep serving');
+        return { applied: false, problems: next.problems };
+      }
+      for (const warning of next.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
+      if (JSON.stringify(next.config.dns.listen) !== JSON.stringify(handler.state.config.dns.listen) || next.config.dns.port !== handler.state.config.dns.port) {
+        logger.warn('listen addresses or port changed: restart camshim to apply them');
+      }
+      const previous = handler.state;
+      generation++;
+      handler.swap(next.state);
+      if (previous.forwarder !== next.state.forwarder) void previous.forwarder.close();
+      logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
+      return { applied: true, problems: [] };
+    } catch (error) {
+      const problem: Problem = error instanceof CamshimError
+        ? { code: error.code, message: error.message }
+        : { code: 'CONFIG_READ', message: (error as Error).message };
+      logger.error({ problem }, `reload rejected: ${problem.message}; the previous config and lists keep serving`);
+      return { applied: false, problems: [problem] };
+    }
+  };
+
+  return {
+    sockets,
+    handler,
+    reload() {
+      // Reloads never overlap: a SIGHUP storm runs one reload at a time, the last one wins.
+      const run = (reloading ?? Promise.resolve()).then(reloadOnce, reloadOnce);
+      reloading = run;
+      return run;
+    },
+    async close() {
+      await Promise.all(sockets.map((socket) => socket.close()));
+      await handler.state.forwarder.close();
+    },
+  };
+}
+
+async function bindAddress(address: string, config: Config, handler: QueryHandler, logger: Logger, alreadyBound: number): Promise<BoundSocket[]> {
+  const bound: BoundSocket[] = [];
+  try {
+    const udp = await startUdpServer(address, config.dns.port, handler, logger);
+    bound.push(udp);
+    if (config.dns.tcp.enabled) {
+      // With port 0 the UDP socket picked a port; TCP takes the same one so clients need one number.
+      bound.push(await startTcpServer(address, udp.port, config.dns.tcp, handler, logger));
+    }
+    return bound;
+  } catch (error) {
+    await Promise.all(bound.map((socket) => socket.close()));
+    // The default listens on both families; a host without IPv6 should still serve IPv4.
+    if (error instanceof CamshimError && error.code === 'DNS_BIND_ADDRESS' && address === '::' && alreadyBound > 0) {
+      logger.warn({ address }, `${error.message}; serving without it`);
+      return [];
+    }
+    throw error;
+  }
+}
+
+function listSummary(lists: ListSet): Record<string, number> {
+  return Object.fromEntries(lists.lists.map((list) => [list.name, list.entryCount]));
+}
+
+function logStartup(logger: Logger, state: ResolverState, sockets: readonly BoundSocket[]): void {
+  const { config, lists } = state;
+  logger.info({
+    event: 'start',
+    listen: sockets.map((socket) => `${socket.protocol}://${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port}`),
+    access: config.access.allow,
+    groups: [
+      ...config.groups.map((group) => ({ name: group.name, clients: group.clients, lists: group.lists, unlisted: group.unlisted, ntpRedirect: group.ntpRedirect })),
+      { name: 'default', clients: ['(everyone else)'], lists: config.defaultGroup.lists, unlisted: config.defaultGroup.unlisted, ntpRedirect: config.defaultGroup.ntpRedirect },
+    ],
+    negativeTtl: config.dns.negativeTtl,
+    ednsPayload: config.dns.ednsPayload,
+    tcp: config.dns.tcp,
+    ntpRedirect: { enabled: config.ntpRedirect.enabled, ipv4: config.ntpRedirect.ipv4 ?? 'interface facing the client', ipv6: config.ntpRedirect.ipv6 ?? 'interface facing the client' },
+    upstream: state.forwarder.describe(),
+    lists: listSummary(lists),
+    rules: lists.table.ruleCount,
+    listLoadMs: Math.round(lists.loadMs),
+  }, 'camshim started');
+}

@@ -1,0 +1,116 @@
+import ipaddr from 'ipaddr.js';
+import { prepareState } from '../app.js';
+import { parseTypeName, rcodeName, typeName } from '../dns/wire/constants.js';
+import { decodeQuery } from '../dns/wire/query.js';
+import { encodeQuery } from '../dns/wire/encode-query.js';
+import { responseLimit } from '../dns/wire/response.js';
+import { CamshimError, formatProblem } from '../errors.js';
+import { emptyMatch } from '../lists/domain-table.js';
+import { isIpAddress } from '../net/ip-text.js';
+import { runChain } from '../pipeline/chain.js';
+import type { QueryContext } from '../pipeline/context.js';
+import { withConfigOption } from './common-options.js';
+import type { CommandModule } from './run-cli.js';
+import { ruleText } from '../lists/rule.js';
+
+export const queryCommand: CommandModule = {
+  register(argv, setResult) {
+    return argv.command('query <name>', 'show the answer NAME would get for a client, and why', (command) => withConfigOption(command)
+      .positional('name', { type: 'string', demandOption: true, describe: 'domain name to look up' })
+      .option('client', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'client address asking' })
+      .option('type', { alias: 't', type: 'string', requiresArg: true, default: 'A', describe: 'query type (A, AAAA, TXT, 65, ...)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON for scripts' })
+      .check((args) => {
+        if (!isIpAddress(args.client)) throw new Error(`--client needs an IP address, got "${args.client}"`);
+        if (parseTypeName(args.type) === undefined) throw new Error(`--type: unknown query type "${args.type}"`);
+        return true;
+      }),
+    (args) => setResult(() => query(args.name, args.client, args.type, args.config, args.json)));
+  },
+};
+
+export interface QueryExplanation {
+  name: string;
+  type: string;
+  client: string;
+  group: string;
+  allowed: boolean;
+  answer: string;
+  kind: string;
+  reason: string;
+  rule: { list: string; file: string; line: number; entry: string } | null;
+  records: string[];
+  upstream: string | null;
+}
+
+async function query(name: string, client: string, typeText: string, configFile: string | undefined, json: boolean): Promise<number> {
+  const { state, problems } = await prepareState(configFile, {}, 1);
+  if (state === undefined) {
+    throw new CamshimError('CONFIG_INVALID', problems.map(formatProblem).join('\n'));
+  }
+  const qtype = parseTypeName(typeText)!;
+  let packet: Buffer;
+  try {
+    packet = encodeQuery(name, qtype, { id: 1 });
+  } catch (error) {
+    throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name: ${(error as Error).message}`);
+  }
+  const decoded = decodeQuery(packet);
+  if (decoded.kind !== 'query') throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name`);
+  const classified = state.groups.classify(client);
+  const context: QueryContext = {
+    packet, query: decoded.query,
+    client: { address: client, port: 0, transport: 'udp', localAddress: undefined },
+    allowed: classified.allowed, group: classified.group,
+    match: state.lists.table.match(decoded.query.name, classified.group.filter, emptyMatch()),
+    limit: responseLimit(null, 'udp', state.config.dns.ednsPayload),
+  };
+  const answer = runChain(state.chain, context);
+  const forwarded = answer.kind === 'forward' || answer.kind === 'allowed';
+  const explanation: QueryExplanation = {
+    name: decoded.query.name || '.', type: typeName(qtype), client, group: classified.group.name, allowed: classified.allowed,
+    answer: forwarded ? 'from upstream' : describeResponse(await answer.response).rcode,
+    kind: answer.kind, reason: answer.reason, rule: null,
+    records: forwarded ? [] : describeResponse(await answer.response).records,
+    upstream: forwarded ? state.forwarder.describe() : null,
+  };
+  if (answer.rule !== undefined) {
+    const rule = state.lists.table.rule(answer.rule);
+    const list = state.lists.lists[rule.list]!;
+    explanation.rule = { list: list.name, file: list.file, line: rule.line, entry: ruleText(rule.name, 'block', rule.scope) };
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
+  } else {
+    const lines = [
+      `${explanation.name} ${explanation.type} from ${client} (group ${explanation.group}${classified.allowed ? '' : ', outside access networks'})`,
+      `answer: ${explanation.answer}${explanation.records.length > 0 ? ` ${explanation.records.join(', ')}` : ''}`,
+      `why:    ${explanation.kind} — ${explanation.reason}`,
+    ];
+    if (explanation.rule !== null) lines.push(`rule:   ${explanation.rule.entry} (${explanation.rule.list}, ${explanation.rule.file}:${explanation.rule.line})`);
+    if (explanation.upstream !== null) lines.push(`upstream: ${explanation.upstream}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return 0;
+}
+
+/** Reads back the rcode and answer records of a response camshim built. */
+function describeResponse(response: Buffer): { rcode: string; records: string[] } {
+  const rcode = response[3]! & 0x0f;
+  const answers = response.readUInt16BE(6);
+  const records: string[] = [];
+  const soa = response.readUInt16BE(8) > 0;
+  let offset = 12;
+  while (response[offset] !== 0) offset += 1 + response[offset]!;
+  offset += 5;
+  for (let i = 0; i < answers; i++) {
+    const type = response.readUInt16BE(offset + 2);
+    const ttl = response.readUInt32BE(offset + 6);
+    const length = response.readUInt16BE(offset + 10);
+    const data = response.subarray(offset + 12, offset + 12 + length);
+    records.push(`${typeName(type)} ${ipaddr.fromByteArray([...data]).toString()} (TTL ${ttl})`);
+    offset += 12 + length;
+  }
+  const name = rcode === 0 && answers === 0 ? 'NODATA' : rcodeName(rcode);
+  return { rcode: soa ? `${name} (with SOA)` : name, records };
+}

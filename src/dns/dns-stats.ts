@@ -1,0 +1,16 @@
+import type { AnswerKind } from '../pipeline/context.js';
+
+/** Counters for the DNS side; names match answer kinds so logs, metrics and reports agree. */
+export class DnsStats {
+  readonly answers: Record<AnswerKind, number> = {
+    sinkhole: 0, redirect: 0, unlisted: 0, 'policy-refused': 0, forward: 0, allowed: 0,
+    refused: 0, badvers: 0, notimp: 0, formerr: 0, servfail: 0,
+  };
+  queriesUdp = 0;
+  queriesTcp = 0;
+  dropped = 0;
+  internalErrors = 0;
+  tcpConnections = 0;
+  tcpRejected = 0;
+  tcpTimeouts = 0;
+}

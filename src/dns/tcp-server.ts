@@ -1,0 +1,112 @@
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { ClientInfo } from '../pipeline/context.js';
+import { bindError } from './bind-error.js';
+import type { QueryHandler } from './query-handler.js';
+import type { BoundSocket } from './udp-server.js';
+
+export interface TcpOptions {
+  readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
+/** Responses a connection may have pending before we stop reading from it (backpressure). */
+const MAX_PENDING_RESPONSES = 64;
+
+/**
+ * DNS over TCP per RFC 7766: 2-byte length framing, pipelined queries answered as they are
+ * ready (possibly out of order), an idle timeout, and a connection cap. Each connection is
+ * event-driven, so one that stalls mid-message holds only its own buffer.
+ */
+export function startTcpServer(address: string, port: number, options: TcpOptions, handler: QueryHandler, logger: Logger): Promise<BoundSocket> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    if (sockets.size >= options.maxConnections) {
+      handler.stats.tcpRejected++;
+      socket.destroy();
+      return;
+    }
+    handler.stats.tcpConnections++;
+    sockets.add(socket);
+    serveConnection(socket, options, handler, logger);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(bindError(error, 'tcp', address, port));
+    server.once('error', onError);
+    server.listen({ host: address, port, ipv6Only: address.includes(':'), exclusive: true }, () => {
+      server.off('error', onError);
+      server.on('error', (error) => logger.warn({ err: error }, 'tcp server error'));
+      const bound = server.address() as net.AddressInfo;
+      resolve({
+        protocol: 'tcp', address: bound.address, port: bound.port,
+        close: () => new Promise((done) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => done());
+        }),
+      });
+    });
+  });
+}
+
+function serveConnection(socket: net.Socket, options: TcpOptions, handler: QueryHandler, logger: Logger): void {
+  const client: ClientInfo = {
+    address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, transport: 'tcp', localAddress: socket.localAddress,
+  };
+  let buffered: Buffer = Buffer.alloc(0);
+  let pending = 0;
+  let closed = false;
+  socket.setTimeout(options.idleTimeoutMs, () => {
+    handler.stats.tcpTimeouts++;
+    socket.destroy();
+  });
+  socket.on('error', () => { /* resets are normal; close handles cleanup */ });
+  socket.on('close', () => { closed = true; });
+  const write = (response: Buffer): void => {
+    pending--;
+    if (closed) return;
+    const frame = Buffer.allocUnsafe(2 + response.length);
+    frame.writeUInt16BE(response.length, 0);
+    response.copy(frame, 2);
+    socket.write(frame);
+    if (pending < MAX_PENDING_RESPONSES && socket.isPaused()) {
+      socket.resume();
+      answerBuffered();
+    }
+  };
+  const answerBuffered = (): void => {
+    while (buffered.length >= 2 && pending < MAX_PENDING_RESPONSES) {
+      const length = buffered.readUInt16BE(0);
+      if (buffered.length < 2 + length) break;
+      const message = buffered.subarray(2, 2 + length);
+      buffered = buffered.subarray(2 + length);
+      handler.stats.queriesTcp++;
+      let response: Buffer | Promise<Buffer> | null;
+      try {
+        response = handler.handle(message, client);
+      } catch (error) {
+        handler.stats.internalErrors++;
+        logger.error({ err: error, client: client.address }, 'internal error while answering');
+        continue;
+      }
+      if (response === null) continue;
+      pending++;
+      if (response instanceof Promise) {
+        response.then(write, (error: unknown) => {
+          pending--;
+          handler.stats.internalErrors++;
+          logger.error({ err: error, client: client.address }, 'query failed');
+        });
+      } else write(response);
+    }
+    // Too many answers outstanding: stop reading until they are written (backpressure).
+    if (pending >= MAX_PENDING_RESPONSES) socket.pause();
+    // Copy out the leftover so the big chunk it came from can be freed.
+    if (buffered.length > 0 && buffered.byteOffset !== 0) buffered = Buffer.from(buffered);
+  };
+  socket.on('data', (chunk: Buffer) => {
+    // A length prefix is at most 65535, so a connection buffers at most one message plus a chunk.
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    answerBuffered();
+  });
+}

@@ -1,0 +1,36 @@
+import type { Config } from './config/config-schema.js';
+import type { Problem } from './errors.js';
+import type { ListSet } from './lists/list-set.js';
+import { ClientGroups } from './net/client-groups.js';
+import { LocalAddressPicker, type InterfaceSource } from './net/local-address.js';
+import { AnswerBuilder } from './pipeline/answer-builder.js';
+import { buildChain } from './pipeline/chain.js';
+import type { Stage } from './pipeline/context.js';
+import type { Forwarder } from './upstream/forwarder.js';
+
+/** Everything a query needs, derived from one config and one list set; replaced whole on reload. */
+export interface ResolverState {
+  readonly config: Config;
+  readonly lists: ListSet;
+  readonly groups: ClientGroups;
+  readonly answers: AnswerBuilder;
+  readonly forwarder: Forwarder;
+  readonly chain: readonly Stage[];
+  readonly generation: number;
+}
+
+export interface StateDeps {
+  readonly makeForwarder: (config: Config, answers: AnswerBuilder) => Forwarder;
+  readonly interfaces?: InterfaceSource;
+}
+
+export function buildResolverState(config: Config, lists: ListSet, generation: number, deps: StateDeps): { state: ResolverState | undefined; problems: Problem[] } {
+  const { groups, problems } = ClientGroups.build(config, lists);
+  if (problems.length > 0) return { state: undefined, problems };
+  // The SOA serial follows the list generation, so a changed list set is visible in answers.
+  const answers = new AnswerBuilder(config.dns.negativeTtl, config.dns.ednsPayload, config.ntpRedirect.ttl, generation);
+  const forwarder = deps.makeForwarder(config, answers);
+  const localAddresses = new LocalAddressPicker({ ipv4: config.ntpRedirect.ipv4, ipv6: config.ntpRedirect.ipv6 }, deps.interfaces);
+  const chain = buildChain({ answers, forwarder, localAddresses });
+  return { state: { config, lists, groups, answers, forwarder, chain, generation }, problems: [] };
+}
