@@ -1,0 +1,11 @@
+import dgram from 'node:dgram';
+
+/** Sends one datagram and resolves with the reply, or null after `timeoutMs` of silence. */
+export function udpExchange(address: string, port: number, packet: Uint8Array, timeoutMs = 1000): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => { socket.close(); resolve(null); }, timeoutMs);
+    socket.on('message', (message) => { clearTimeout(timer); socket.close(); resolve(message); });
+    socket.send(packet, port, address);
+  });
+}
