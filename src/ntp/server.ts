@@ -243,7 +243,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
     throw err;
   }
 
-  const debug = log.isLevelEnabled('debug');
+  const notBeforeNs = BigInt(options.notBefore.getTime()) * 1_000_000n;
   for (const socket of sockets) {
     socket.on('message', (msg, rinfo) => {
       // Receive time first: everything after this point counts as server processing time.
@@ -257,6 +257,8 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
 
   function handle(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo, receiveNs: bigint): void {
     counters.received++;
+    // Checked per datagram (cheap) so a runtime level change takes effect at once.
+    const debug = log.isLevelEnabled('debug');
     try {
       const who = deps.classify(rinfo.address);
       if (!who.allowed) {
@@ -266,7 +268,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
       }
       // The plausibility floor is checked per request too: a clock stepped into the past between checks is never served.
       let current = state;
-      if (current.name !== 'unsynchronised' && receiveNs < BigInt(options.notBefore.getTime()) * 1_000_000n) {
+      if (current.name !== 'unsynchronised' && receiveNs < notBeforeNs) {
         refreshState('request');
         current = state;
       }
