@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DomainTable, emptyMatch, type MatchFilter, type RuleInput } from '../../src/lists/domain-table.js';
+
+const all: MatchFilter = { lists: Uint8Array.from([1, 1, 1]), redirects: true };
+
+function rule(name: string, list = 0, action: RuleInput['action'] = 'block', scope: RuleInput['scope'] = 'subtree', line = 1): RuleInput {
+  return { name, list, action, scope, line };
+}
+
+test('a subtree rule covers the name and everything below it, not siblings or parents', () => {
+  const table = DomainTable.build([rule('tplinkcloud.com')]);
+  const hit = (name: string): boolean => table.match(name, all, emptyMatch()).block >= 0;
+  assert.ok(hit('tplinkcloud.com'));
+  assert.ok(hit('n-devs.tplinkcloud.com'));
+  assert.ok(hit('a.b.c.tplinkcloud.com'));
+  assert.ok(!hit('com'));
+  assert.ok(!hit('xtplinkcloud.com'));
+  assert.ok(!hit('tplinkcloud.com.cn'));
+});
+
+test('scopes: *.name covers only below, =name only the name', () => {
+  const table = DomainTable.build([rule('p2p.example', 0, 'block', 'below'), rule('exact.example', 0, 'block', 'exact')]);
+  const hit = (name: string): boolean => table.match(name, all, emptyMatch()).block >= 0;
+  assert.ok(!hit('p2p.example'));
+  assert.ok(hit('x.p2p.example'));
+  assert.ok(hit('exact.example'));
+  assert.ok(!hit('a.exact.example'));
+});
+
+test('the most specific block rule is reported, with its suffix position for the SOA owner', () => {
+  const table = DomainTable.build([rule('example.com', 0, 'block', 'subtree', 3), rule('cam.example.com', 1, 'block', 'subtree', 9)]);
+  const match = table.match('a.cam.example.com', all, emptyMatch());
+  assert.equal(table.rule(match.block).name, 'cam.example.com');
+  assert.equal(table.rule(match.block).line, 9);
+  assert.equal(match.blockSuffix, 2);
+});
+
+test('group filters: a rule from a list the group does not use does not match', () => {
+  const table = DomainTable.build([rule('a.example', 0), rule('b.example', 1), rule('pool.ntp.org', 2, 'redirect')]);
+  const onlyFirst: MatchFilter = { lists: Uint8Array.from([1, 0, 0]), redirects: false };
+  assert.ok(table.match('a.example', onlyFirst, emptyMatch()).block >= 0);
+  assert.equal(table.match('b.example', onlyFirst, emptyMatch()).block, -1);
+  assert.equal(table.match('0.pool.ntp.org', onlyFirst, emptyMatch()).redirect, -1);
+  assert.ok(table.match('0.pool.ntp.org', all, emptyMatch()).redirect >= 0);
+});
+
+test('the same name in two lists chains both rules', () => {
+  const table = DomainTable.build([rule('dup.example', 0, 'block', 'subtree', 1), rule('dup.example', 1, 'allow', 'subtree', 7)]);
+  assert.deepEqual(table.rulesFor('dup.example').map((r) => table.rule(r).list), [0, 1]);
+  const match = table.match('x.dup.example', all, emptyMatch());
+  assert.ok(match.allow >= 0 && match.block >= 0);
+});
+
+test('many names: every inserted name is found, absent ones are not (hash collisions resolved)', () => {
+  const rules = Array.from({ length: 50_000 }, (_, i) => rule(`host${i}.vendor${i % 97}.example`));
+  const table = DomainTable.build(rules);
+  assert.equal(table.nameCount, 50_000);
+  for (let i = 0; i < 50_000; i += 7) assert.ok(table.match(`host${i}.vendor${i % 97}.example`, all, emptyMatch()).block >= 0);
+  for (let i = 0; i < 5_000; i++) assert.equal(table.match(`host${i}.vendor${(i + 1) % 97}.example`, all, emptyMatch()).block, -1);
+  assert.ok(table.byteSize / 50_000 < 80, `bytes per name ${table.byteSize / 50_000}`);
+});
