@@ -190,6 +190,10 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
     { nowMs, random: deps.random ?? Math.random },
   );
   const clients = new ClientTable(deps.maxTrackedClients ?? 4096, nowMs);
+  // New-client lines are themselves rate limited (burst 20, then one per 3 s), so a flood of
+  // spoofed source addresses cannot flood the log; the next line says how many were held back.
+  const newClientLog = new RateLimiter({ ratePerSecond: 1 / 3, burst: 20, maxEntries: 1, leakProbability: 0 }, { nowMs, random: () => 1 });
+  let suppressedNewClients = 0;
   const stamper = new TransmitStamper();
 
   const counters = { received: 0, served: 0, kod: 0, rateLimited: 0, leaked: 0, sendErrors: 0, clockSteps: 0, stateChanges: 0 };
@@ -292,10 +296,19 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
       if (decision.version !== undefined && (decision.action !== 'drop' || decision.reason === 'rate-limited')) {
         const seen = clients.observe(rinfo.address, who.group, decision.version);
         if (seen.isNew) {
-          log.info(
-            { client: rinfo.address, group: who.group, version: decision.version, firstSeen: new Date(Number(receiveNs / 1_000_000n)).toISOString() },
-            'new NTP client',
-          );
+          if (newClientLog.check('new-client') === 'pass') {
+            log.info(
+              {
+                client: rinfo.address,
+                group: who.group,
+                version: decision.version,
+                firstSeen: new Date(Number(receiveNs / 1_000_000n)).toISOString(),
+                ...(suppressedNewClients > 0 ? { suppressedNewClients } : {}),
+              },
+              'new NTP client',
+            );
+            suppressedNewClients = 0;
+          } else suppressedNewClients++;
         }
       }
       if (debug) {

@@ -304,3 +304,60 @@ describe('NTP server clock states', () => {
     }
   });
 });
+
+describe('NTP server logging under a flood of new clients', () => {
+  it('caps "new NTP client" lines and reports how many were held back', async () => {
+    let ms = 0;
+    const clock = new FakeClock();
+    // The key is the source address: send from 127.0.0.1..30 (all loopback) to the server on 127.0.0.1.
+    const cap = captureLogger('info');
+    const handle = await startNtpServer(testOptions(), {
+      logger: cap.logger,
+      classify: allowAll,
+      syncStatus: fixedStatus(synced()),
+      timers: new ManualTimers(),
+      clock,
+      nowMs: () => ms,
+    });
+    try {
+      const port = handle.addresses()[0]?.port ?? 0;
+      for (let i = 1; i <= 30; i++) {
+        const src = `127.0.0.${i}`;
+        const socket = dgram.createSocket('udp4');
+        await new Promise<void>((r) => socket.bind(0, src, () => r()));
+        const reply = await new Promise<Buffer | null>((resolve) => {
+          const timer = setTimeout(() => resolve(null), 1000);
+          socket.on('message', (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          });
+          socket.send(request(), port, '127.0.0.1');
+        });
+        socket.close();
+        assert.ok(reply, `no reply to ${src}`);
+      }
+      let lines = cap.lines.filter((l) => l.msg === 'new NTP client');
+      assert.equal(lines.length, 20);
+      ms += 3_001; // one token back
+      const last = await exchange('127.0.0.1', port, request()); // known client: no line
+      assert.ok(last);
+      const socket = dgram.createSocket('udp4');
+      await new Promise<void>((r) => socket.bind(0, '127.0.0.99', () => r()));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        socket.on('message', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.send(request(), port, '127.0.0.1');
+      });
+      socket.close();
+      lines = cap.lines.filter((l) => l.msg === 'new NTP client');
+      assert.equal(lines.length, 21);
+      assert.equal(lines[20]?.suppressedNewClients, 10);
+      assert.equal(handle.stats().clients, 31);
+    } finally {
+      await handle.close();
+    }
+  });
+});
