@@ -33,16 +33,16 @@ export function dig(tool: 'dig' | 'kdig', server: string, port: number, args: re
 
 export function parseDig(text: string): DigResult {
   const status = /status: ([A-Z]+)/.exec(text)?.[1] ?? 'NONE';
-  const flagsText = /;; flags: ([^;]*);/.exec(text)?.[1] ?? '';
+  const flagsText = /;; [Ff]lags: ([^;]*);/.exec(text)?.[1] ?? '';
   const section = (name: string): string[] => {
     const match = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|\\n;;|$)`).exec(text);
     return match?.[1] === undefined ? [] : match[1].split('\n').filter((line) => line.trim() !== '' && !line.startsWith(';'));
   };
-  const question = /;; QUESTION SECTION:\n;(\S+)/.exec(text)?.[1] ?? '';
-  const edns = /EDNS: version: (\d+)/.exec(text);
-  const udp = /udp: (\d+)/.exec(text);
+  const question = /;; QUESTION SECTION:\n;(?:; )?(\S+)/.exec(text)?.[1] ?? '';
+  const edns = /EDNS: version: (\d+)|;; Version: (\d+)/.exec(text);
+  const udp = /udp: (\d+)|UDP size: (\d+)/.exec(text);
   return {
     status, flags: flagsText.trim().split(/\s+/).filter(Boolean), answers: section('ANSWER'), authority: section('AUTHORITY'),
-    question, ednsVersion: edns?.[1] === undefined ? undefined : Number(edns[1]), udpSize: udp?.[1] === undefined ? undefined : Number(udp[1]), raw: text,
+    question, ednsVersion: edns === null ? undefined : Number(edns[1] ?? edns[2]), udpSize: udp === null ? undefined : Number(udp[1] ?? udp[2]), raw: text,
   };
 }
