@@ -186,15 +186,18 @@ export interface HostSyncProbeOptions {
   timeoutMs: number;
   /** Skip the python3/adjtimex probe (e.g. on very small routers). */
   adjtimex: boolean;
+  /** chronyd's command socket, when not the default (chronyc -h PATH). */
+  chronycSocket: string;
 }
 
 /** The real status source: tries each probe in turn. Never rejects. */
 export function createHostSyncProbe(env: ProbeEnv = realProbeEnv, options: Partial<HostSyncProbeOptions> = {}): SyncStatusSource {
-  const { timeoutMs = 3000, adjtimex = true } = options;
+  const { timeoutMs = 3000, adjtimex = true, chronycSocket } = options;
+  const chronycArgs = [...(chronycSocket === undefined ? [] : ['-h', chronycSocket]), '-n', '-c', 'tracking'];
   return async () => {
     const notes: string[] = [];
     try {
-      const chrony = await env.run('chronyc', ['-n', '-c', 'tracking'], timeoutMs);
+      const chrony = await env.run('chronyc', chronycArgs, timeoutMs);
       const parsed = chrony.ok ? parseChronycTracking(chrony.stdout) : null;
       if (parsed !== null) return parsed;
       notes.push(`chronyc: ${chrony.ok ? 'unparsable output' : chrony.failure}`);

@@ -7,6 +7,7 @@
  *   ntpdig         Debian package "ntpsec-ntpdig" (only talks to port 123, so that test binds 127.0.0.1:123 and ::1:123)
  *   sntp           Debian package "sntp"
  *   busybox ntpd   scripts/build-busybox-ntpd.sh (-> .cache/busybox-ntpd/busybox)
+ *   chronyc        Debian package "chrony" (host sync status read back from a chronyd -x synced to camshim)
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,8 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { decodeHeader } from '../../src/ntp/packet.js';
 import { startNtpServer, type NtpServerHandle } from '../../src/ntp/server.js';
-import { captureLogger, fixedStatus, sendThenMarker, synced, testOptions } from './helpers.js';
+import { createHostSyncProbe, realProbeEnv } from '../../src/ntp/sync-status.js';
+import { captureLogger, exchange, fixedStatus, request, sendThenMarker, synced, testOptions } from './helpers.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BUSYBOX = join(REPO_ROOT, '.cache', 'busybox-ntpd', 'busybox');
@@ -237,6 +240,62 @@ describe('real NTP clients refuse a server whose clock is implausible', () => {
       assert.match(r.stdout + r.stderr, /stratum too high|no eligible servers/);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('host sync status from a real chronyd', () => {
+  it('chronyd -x synced to camshim is read back through chronyc, and a second server serves its figures', async (t: TestContext) => {
+    const chronyd = findBinary('chronyd', 'Debian package "chrony"');
+    findBinary('chronyc', 'Debian package "chrony"');
+    const upstream = await startServer(0, ['127.0.0.1']);
+    // chronyd insists on a private (not world-writable) directory for its command socket.
+    const dir = mkdtempSync(join(tmpdir(), 'camshim-chronyc-'));
+    chmodSync(dir, 0o750);
+    const socketPath = join(dir, 'chronyd.sock');
+    const port = upstream.addresses()[0]?.port ?? 0;
+    // -x: never touches the system clock. port 0: serves nobody. cmdport 0: no UDP command port.
+    const daemon = spawn(
+      chronyd,
+      ['-x', '-d', '-u', 'root', `pidfile ${join(dir, 'chronyd.pid')}`, 'cmdport 0', `bindcmdaddress ${socketPath}`, 'port 0', `server 127.0.0.1 port ${port} iburst minpoll -2 maxpoll -2`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let daemonLog = '';
+    daemon.stderr.on('data', (d: Buffer) => (daemonLog += d.toString()));
+    let second: NtpServerHandle | null = null;
+    try {
+      const probe = createHostSyncProbe(realProbeEnv, { chronycSocket: socketPath, adjtimex: false });
+      let sync = await probe();
+      for (let i = 0; i < 40 && sync.status !== 'synchronised'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        sync = await probe();
+      }
+      assert.equal(sync.status, 'synchronised', `chronyd never synchronised: ${sync.detail}\n${daemonLog}`);
+      assert.equal(sync.source, 'chronyc');
+      assert.equal(sync.refId, 0x7f000001);
+      assert.ok(sync.rootDelay !== undefined && sync.rootDelay >= 0.0005, 'root delay includes upstream root delay');
+      t.diagnostic(sync.detail);
+
+      second = await startNtpServer(testOptions({ listen: ['127.0.0.1'] }), {
+        logger: captureLogger('error').logger,
+        classify: () => ({ allowed: true, group: 'test' }),
+        syncStatus: probe,
+      });
+      assert.equal(second.stats().state, 'synchronised');
+      assert.equal(second.stats().syncSource, 'chronyc');
+      const reply = await exchange('127.0.0.1', second.addresses()[0]?.port ?? 0, request());
+      assert.ok(reply);
+      const h = decodeHeader(reply);
+      assert.equal(h.refId, 0x7f000001);
+      assert.equal(h.stratum, 3);
+      assert.ok(h.rootDelay >= Math.floor(0.0005 * 65536));
+      assert.ok(h.referenceTs !== 0n);
+    } finally {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => (daemon.exitCode !== null ? r(null) : daemon.once('exit', r)));
+      await second?.close();
+      await upstream.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
