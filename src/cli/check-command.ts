@@ -1,5 +1,5 @@
 import { prepareState } from '../app.js';
-import { formatProblem } from '../errors.js';
+import { CamshimError, formatProblem, type Problem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
 
@@ -11,7 +11,18 @@ export const checkCommand: CommandModule = {
 };
 
 async function check(configFile: string | undefined): Promise<number> {
-  const { lists, problems } = await prepareState(configFile, {}, 1);
+  let prepared;
+  try {
+    prepared = await prepareState(configFile, {}, 1);
+  } catch (error) {
+    // A config that does not parse or validate: print each problem on its own line.
+    const problems = error instanceof CamshimError ? (error.context.problems as Problem[] | undefined) : undefined;
+    if (problems === undefined) throw error;
+    for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
+    process.stdout.write(`${configFile ?? 'embedded defaults'}: ${problems.length} error(s)\n`);
+    return 1;
+  }
+  const { lists, problems } = prepared;
   for (const warning of lists.warnings) process.stdout.write(`${formatProblem(warning)}\n`);
   for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
   const source = configFile ?? 'embedded defaults';
