@@ -15,7 +15,11 @@ export type ErrorCode =
   | 'DNS_BIND_ADDRESS'
   | 'DNS_BIND_FAILED'
   | 'CLI_USAGE'
-  | 'WIRE_FORMAT';
+  | 'WIRE_FORMAT'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_NETWORK'
+  | 'UPSTREAM_BAD_REPLY'
+  | 'UPSTREAM_LOOP';
 
 export interface ErrorContext {
   readonly file?: string;

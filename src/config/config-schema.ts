@@ -93,6 +93,8 @@ const ntpSection = object({
 const upstreamSection = object({
   /** HOST or HOST:PORT ([v6]:PORT). Empty: read /etc/resolv.conf. */
   servers: withDefault(list(string({ expected: 'an address, optionally with :port' })), []),
+  /** Where the system's resolver list is read from when `servers` is empty. */
+  resolvConf: withDefault(string({ expected: 'a file path' }), '/etc/resolv.conf'),
   timeoutMs: withDefault(integer(50, 30_000), 2000),
   maxOutstanding: withDefault(integer(1, 100_000), 1024),
   cache: withDefault(object({

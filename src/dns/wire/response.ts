@@ -145,7 +145,7 @@ function writeHeader(out: Buffer, id: number, queryFlags: number, rcode: number,
   out[2] = flags >> 8; out[3] = flags & 0xff;
 }
 
-function writeOpt(out: Buffer, offset: number, payload: number, extendedRcode: number, dnssecOk: boolean): void {
+export function writeOpt(out: Buffer, offset: number, payload: number, extendedRcode: number, dnssecOk: boolean): void {
   out[offset] = 0; // root owner
   out.writeUInt16BE(QType.OPT, offset + 1);
   out.writeUInt16BE(payload, offset + 3);

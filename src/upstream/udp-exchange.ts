@@ -1,0 +1,45 @@
+import dgram from 'node:dgram';
+import type { ReplyScan } from '../dns/wire/reply.js';
+import { checkReply, upstreamError } from './reply-check.js';
+import type { UpstreamAddress } from './upstream-address.js';
+
+export interface Exchanged {
+  readonly reply: Buffer;
+  readonly scan: ReplyScan;
+}
+
+/**
+ * One query over UDP from a fresh socket (so a fresh ephemeral source port: Linux picks it at
+ * random), connected to the upstream so the kernel already drops datagrams from anyone else.
+ * A datagram from another source, with another ID or another question is ignored and the wait
+ * goes on; the first matching reply settles. Rejects with UPSTREAM_TIMEOUT or UPSTREAM_NETWORK.
+ */
+export function udpExchange(
+  upstream: UpstreamAddress, query: Buffer, questionEnd: number, timeoutMs: number, onIgnored: (reason: string) => void,
+): Promise<Exchanged> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(upstream.family === 6 ? 'udp6' : 'udp4');
+    let done = false;
+    const finish = (error: Error | undefined, result?: Exchanged): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      try { socket.close(); } catch { /* already closed */ }
+      if (error !== undefined) reject(error); else resolve(result!);
+    };
+    const timer = setTimeout(() => finish(upstreamError('UPSTREAM_TIMEOUT', upstream.label, `no reply within ${Math.round(timeoutMs)} ms (udp)`)), Math.max(1, timeoutMs));
+    socket.on('error', (error) => finish(upstreamError('UPSTREAM_NETWORK', upstream.label, `${(error as NodeJS.ErrnoException).code ?? error.message} (udp)`, error)));
+    socket.on('message', (message, rinfo) => {
+      if (rinfo.port !== upstream.port || rinfo.address !== upstream.address.split('%', 2)[0]) { onIgnored('wrong source'); return; }
+      const checked = checkReply(message, query, questionEnd);
+      if ('ignore' in checked) { onIgnored(checked.ignore); return; }
+      finish(undefined, { reply: message, scan: checked.scan });
+    });
+    socket.connect(upstream.port, upstream.address, () => {
+      if (done) return;
+      socket.send(query, (error) => {
+        if (error) finish(upstreamError('UPSTREAM_NETWORK', upstream.label, `${(error as NodeJS.ErrnoException).code ?? error.message} (udp send)`, error));
+      });
+    });
+  });
+}

@@ -1,0 +1,45 @@
+/** Per-upstream counters. */
+export interface UpstreamCounters {
+  queries: number;
+  answers: number;
+  failures: number;
+  timeouts: number;
+  tcpRetries: number;
+  /** SERVFAIL/REFUSED answers, tried elsewhere. */
+  errorRcodes: number;
+}
+
+/** Counters for forwarding. Names match the README's Metrics section. */
+export class UpstreamStats {
+  /** Client queries that reached the forwarder. */
+  forwarded = 0;
+  cacheHits = 0;
+  cacheMisses = 0;
+  /** Client queries that joined an identical question already in flight. */
+  coalesced = 0;
+  /** Client queries answered SERVFAIL because maxOutstanding was reached. */
+  overloaded = 0;
+  /** Client queries answered SERVFAIL because every upstream failed (or none is usable). */
+  servfail = 0;
+  /** Datagrams ignored: wrong source, ID or question, malformed. */
+  ignoredReplies = 0;
+  loopProbesSeen = 0;
+  readonly upstreams = new Map<string, UpstreamCounters>();
+
+  counters(label: string): UpstreamCounters {
+    let counters = this.upstreams.get(label);
+    if (counters === undefined) {
+      counters = { queries: 0, answers: 0, failures: 0, timeouts: 0, tcpRetries: 0, errorRcodes: 0 };
+      this.upstreams.set(label, counters);
+    }
+    return counters;
+  }
+
+  snapshot(extra: { outstanding: number; cacheEntries: number; cacheBytes: number }): Record<string, unknown> {
+    return {
+      forwarded: this.forwarded, cacheHits: this.cacheHits, cacheMisses: this.cacheMisses, coalesced: this.coalesced,
+      overloaded: this.overloaded, servfail: this.servfail, ignoredReplies: this.ignoredReplies, loopProbesSeen: this.loopProbesSeen,
+      ...extra, upstreams: Object.fromEntries(this.upstreams),
+    };
+  }
+}
