@@ -11,7 +11,11 @@ import { CamshimError, formatProblem, type Problem } from './errors.js';
 import { loadListSet, type ListSet } from './lists/list-set.js';
 import type { InterfaceSource } from './net/local-address.js';
 import { buildResolverState, type ResolverState } from './resolver-state.js';
-import { NoUpstreamForwarder } from './upstream/forwarder.js';
+import { PlannedForwarder, type Forwarder } from './upstream/forwarder.js';
+import { affectedByLists } from './upstream/list-flush.js';
+import { selfViewOf } from './upstream/self-filter.js';
+import { UpstreamForwarder } from './upstream/upstream-forwarder.js';
+import { upstreamConfigProblems } from './upstream/upstream-plan.js';
 
 export interface DaemonOptions {
   readonly configFile: string | undefined;
@@ -24,6 +28,8 @@ export interface DaemonOptions {
 export interface Daemon {
   readonly sockets: readonly BoundSocket[];
   readonly handler: QueryHandler;
+  /** Made once: its cache and counters survive reloads. */
+  readonly upstream: UpstreamForwarder;
   /** Re-reads config and lists; the new set replaces the old only when it has no errors. */
   reload(): Promise<{ applied: boolean; problems: Problem[] }>;
   close(): Promise<void>;
@@ -32,7 +38,7 @@ export interface Daemon {
 /** Reads config and lists, and builds the state a query needs. Used at start-up, reload and by `check`/`query`. */
 export async function prepareState(
   configFile: string | undefined, overrides: ConfigOverrides, generation: number,
-  options: { bundledListsDir?: string; interfaces?: InterfaceSource } = {},
+  options: { bundledListsDir?: string; interfaces?: InterfaceSource; forwarder?: Forwarder } = {},
 ): Promise<{ config: Config; lists: ListSet; state: ResolverState | undefined; problems: Problem[] }> {
   const loaded = await loadConfig(configFile);
   const config = applyOverrides(loaded.config, overrides);
@@ -40,17 +46,21 @@ export async function prepareState(
     ...(options.bundledListsDir === undefined ? {} : { bundledDir: options.bundledListsDir }),
     baseDir: configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile)),
   });
+  // The daemon passes its one live forwarder; check/query/lists get one that only names the upstreams.
+  const forwarder = options.forwarder ?? await PlannedForwarder.plan(config);
   const built = buildResolverState(config, lists, generation, {
-    makeForwarder: (_config, answers) => new NoUpstreamForwarder(answers, 'forwarding is not available in this build'),
+    makeForwarder: () => forwarder,
     ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
   });
-  return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems] };
+  return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems, ...upstreamConfigProblems(config.upstream.servers)] };
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   let generation = 1;
-  const prepared = await prepareState(options.configFile, options.overrides, generation, options);
+  const upstream = new UpstreamForwarder({ logger });
+  const stateOptions = { ...options, forwarder: upstream };
+  const prepared = await prepareState(options.configFile, options.overrides, generation, stateOptions);
   for (const warning of prepared.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
   // At start-up a bad list is skipped (serving the rest beats serving nothing); a bad group is fatal.
   for (const problem of prepared.lists.errors) logger.error({ problem }, formatProblem(problem));
@@ -71,13 +81,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await Promise.all(sockets.map((socket) => socket.close()));
     throw error;
   }
+  // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
+  await upstream.start(config, selfViewOf(sockets, options.interfaces));
   logStartup(logger, prepared.state, sockets);
 
   let reloading: Promise<{ applied: boolean; problems: Problem[] }> | undefined;
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
     const started = performance.now();
     try {
-      const next = await prepareState(options.configFile, options.overrides, generation + 1, options);
+      const next = await prepareState(options.configFile, options.overrides, generation + 1, stateOptions);
       if (next.state === undefined || next.problems.length > 0) {
         for (const problem of next.problems) logger.error({ problem }, `reload rejected: ${formatProblem(problem)}`);
         logger.error({ event: 'reload', applied: false, errors: next.problems.length }, 'reload rejected: the previous config and lists keep serving');
@@ -90,6 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const previous = handler.state;
       generation++;
       handler.swap(next.state);
+      await upstream.reconfigure(next.config, selfViewOf(sockets, options.interfaces), affectedByLists(previous.lists, next.lists));
       if (previous.forwarder !== next.state.forwarder) void previous.forwarder.close();
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
       return { applied: true, problems: [] };
@@ -105,6 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return {
     sockets,
     handler,
+    upstream,
     reload() {
       // Reloads never overlap: a SIGHUP storm runs one reload at a time, the last one wins.
       const run = (reloading ?? Promise.resolve()).then(reloadOnce, reloadOnce);

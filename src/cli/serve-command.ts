@@ -23,6 +23,7 @@ export const serveCommand: CommandModule = {
       .option('ntp-port', { type: 'number', requiresArg: true, describe: 'NTP port (default 123)' })
       .option('blocklist', { type: 'string', array: true, requiresArg: true, describe: 'extra blocklist file or folder (repeatable)' })
       .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'upstream DNS server HOST[:PORT] (repeatable)' })
+      .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, requiresArg: true, describe: 'log level (default info)' })
       .check((args) => {
         portCheck('dns-port', args['dns-port']);
@@ -39,6 +40,7 @@ export const serveCommand: CommandModule = {
         ...(args['ntp-port'] === undefined ? {} : { ntpPort: args['ntp-port'] }),
         ...(args.blocklist === undefined ? {} : { blocklists: args.blocklist }),
         ...(args.upstream === undefined ? {} : { upstreams: args.upstream }),
+        ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] as LogLevel }),
       };
       setResult(() => serve(args.config, overrides));
@@ -67,7 +69,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      logger.info({ event: 'stop', signal, stats: started.handler.stats }, 'camshim stopping');
+      logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot() }, 'camshim stopping');
       void started.close().finally(() => {
         root.flush();
         resolve(0);

@@ -8,6 +8,7 @@ export interface ConfigOverrides {
   readonly ntpPort?: number;
   readonly blocklists?: readonly string[];
   readonly upstreams?: readonly string[];
+  readonly resolvConf?: string;
   readonly logLevel?: LogLevel;
 }
 
@@ -18,6 +19,7 @@ export function applyOverrides(config: Config, overrides: ConfigOverrides): Conf
   if (overrides.dnsPort !== undefined) next.dns.port = overrides.dnsPort;
   if (overrides.ntpPort !== undefined) next.ntp.port = overrides.ntpPort;
   if (overrides.upstreams !== undefined && overrides.upstreams.length > 0) next.upstream.servers = [...overrides.upstreams];
+  if (overrides.resolvConf !== undefined) next.upstream.resolvConf = overrides.resolvConf;
   if (overrides.logLevel !== undefined) next.log.level = overrides.logLevel;
   for (const path of overrides.blocklists ?? []) next.lists.sources.push({ path, kind: 'block', name: undefined });
   return next;

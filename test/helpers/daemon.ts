@@ -35,7 +35,9 @@ export async function tempDir(files: Record<string, string> = {}): Promise<strin
  */
 export async function startDaemon(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunningDaemon> {
   const hasListen = args.includes('--listen');
-  const fullArgs = [MAIN, 'serve', ...(hasListen ? [] : ['--listen', '127.0.0.1', '--listen', '::1']), ...(args.includes('--dns-port') ? [] : ['--dns-port', '0']), ...args];
+  // Tests never read the host's resolver list (the system resolver is not on loopback here).
+  const resolvConf = args.includes('--resolv-conf') ? [] : ['--resolv-conf', '/dev/null'];
+  const fullArgs = [MAIN, 'serve', ...(hasListen ? [] : ['--listen', '127.0.0.1', '--listen', '::1']), ...(args.includes('--dns-port') ? [] : ['--dns-port', '0']), ...resolvConf, ...args];
   const child = spawn(process.execPath, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
