@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
 import { rcodeName, RCode } from './wire/constants.js';
 import { decodeQuery } from './wire/query.js';
@@ -52,8 +53,20 @@ export class QueryHandler {
     if (!(response instanceof Buffer)) return;
     const rcode = response[3]! & 0x0f;
     const count = (response[6]! << 8) | response[7]!;
-    const answerText = rcode === RCode.NoError && count === 0 ? 'NODATA' : rcodeName(rcode);
+    const answerText = rcode !== RCode.NoError ? rcodeName(rcode) : count === 0 ? 'NODATA' : describeAddressAnswer(response);
     const event = queryEvent(context, answer, state.lists, answerText);
     if (event !== undefined) logQueryEvent(this.logger, event);
   }
+}
+
+/** "A 192.168.20.1" for a redirect answer: its one address record ends just before the OPT (if any). */
+function describeAddressAnswer(response: Buffer): string {
+  const end = response.length - (response.readUInt16BE(10) > 0 ? 11 : 0);
+  for (const [size, type] of [[4, 'A'], [16, 'AAAA']] as const) {
+    // RDLENGTH sits right before the address bytes.
+    if (end - size - 2 >= 12 && response.readUInt16BE(end - size - 2) === size) {
+      return `${type} ${ipaddr.fromByteArray([...response.subarray(end - size, end)]).toString()}`;
+    }
+  }
+  return 'NOERROR';
 }

@@ -72,7 +72,9 @@ describe('the daemon answers real DNS clients over UDP and TCP, IPv4 and IPv6', 
     assert.match(a.answers[0]!, /\sA\s+127\.0\.0\.1$/);
     const aaaa = await dig('dig', '::1', daemon.port('udp', 6), ['time.windows.com', 'AAAA']);
     assert.match(aaaa.answers[0]!, /\sAAAA\s+::1$/);
-    await daemon.waitForLog((line) => line.event === 'redirect' && line.name === 'time.windows.com', 2000, 0);
+    const event = await daemon.waitForLog((line) => line.event === 'redirect' && line.name === 'time.windows.com', 2000, 0);
+    assert.equal(event.answer, 'AAAA ::1');
+    assert.equal(event.list, 'ntp-hosts');
   });
 
   test('EDNS: OPT echoed with our payload size; BADVERS for version 1; no OPT without one', async () => {
