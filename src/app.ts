@@ -15,6 +15,8 @@ import { PlannedForwarder, type Forwarder } from './upstream/forwarder.js';
 import { affectedByLists } from './upstream/list-flush.js';
 import { selfViewOf } from './upstream/self-filter.js';
 import { UpstreamForwarder } from './upstream/upstream-forwarder.js';
+import { ntpOptionsFromConfig } from './ntp/options-from-config.js';
+import { startNtpServer, type NtpServerHandle } from './ntp/server.js';
 import { upstreamConfigProblems } from './upstream/upstream-plan.js';
 
 export interface DaemonOptions {
@@ -30,6 +32,8 @@ export interface Daemon {
   readonly handler: QueryHandler;
   /** Made once: its cache and counters survive reloads. */
   readonly upstream: UpstreamForwarder;
+  /** The NTP server, when enabled. */
+  readonly ntp: NtpServerHandle | undefined;
   /** Re-reads config and lists; the new set replaces the old only when it has no errors. */
   reload(): Promise<{ applied: boolean; problems: Problem[] }>;
   close(): Promise<void>;
@@ -81,6 +85,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await Promise.all(sockets.map((socket) => socket.close()));
     throw error;
   }
+  const ntpOptions = ntpOptionsFromConfig(config);
+  let ntp: NtpServerHandle | undefined;
+  if (ntpOptions !== undefined) {
+    try {
+      ntp = await startNtpServer(ntpOptions, {
+        logger,
+        // Same access networks and groups as DNS, from whichever state is current after reloads.
+        classify: (address) => {
+          const classified = handler.state.groups.classify(address);
+          return { allowed: classified.allowed, group: classified.group.name };
+        },
+      });
+    } catch (error) {
+      await Promise.all(sockets.map((socket) => socket.close()));
+      throw error;
+    }
+  }
   // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
   await upstream.start(config, selfViewOf(sockets, options.interfaces));
   logStartup(logger, prepared.state, sockets);
@@ -96,8 +117,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         return { applied: false, problems: next.problems };
       }
       for (const warning of next.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
-      if (JSON.stringify(next.config.dns.listen) !== JSON.stringify(handler.state.config.dns.listen) || next.config.dns.port !== handler.state.config.dns.port) {
-        logger.warn('listen addresses or port changed: restart camshim to apply them');
+      if (JSON.stringify(next.config.dns.listen) !== JSON.stringify(handler.state.config.dns.listen) || next.config.dns.port !== handler.state.config.dns.port
+        || JSON.stringify(next.config.ntp) !== JSON.stringify(handler.state.config.ntp)) {
+        logger.warn('listen addresses, ports or NTP settings changed: restart camshim to apply them');
       }
       const previous = handler.state;
       generation++;
@@ -119,6 +141,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     sockets,
     handler,
     upstream,
+    ntp,
     reload() {
       // Reloads never overlap: a SIGHUP storm runs one reload at a time, the last one wins.
       const run = (reloading ?? Promise.resolve()).then(reloadOnce, reloadOnce);
@@ -126,7 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return run;
     },
     async close() {
-      await Promise.all(sockets.map((socket) => socket.close()));
+      await Promise.all([...sockets.map((socket) => socket.close()), ntp?.close()]);
       await handler.state.forwarder.close();
     },
   };

@@ -19,7 +19,14 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_NETWORK'
   | 'UPSTREAM_BAD_REPLY'
-  | 'UPSTREAM_LOOP';
+  | 'UPSTREAM_LOOP'
+  | 'NTP_BIND_DENIED'
+  | 'NTP_PORT_IN_USE'
+  | 'NTP_ADDRESS_UNAVAILABLE'
+  | 'NTP_BIND_FAILED'
+  | 'NTP_INVALID_OPTIONS'
+  | 'NTP_PACKET_TOO_SHORT'
+  | 'NTP_FIELD_RANGE';
 
 export interface ErrorContext {
   readonly file?: string;

@@ -69,7 +69,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot() }, 'camshim stopping');
+      logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot(), ntp: started.ntp?.stats() }, 'camshim stopping');
       void started.close().finally(() => {
         root.flush();
         resolve(0);

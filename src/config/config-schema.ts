@@ -82,7 +82,7 @@ const ntpSection = object({
   stratum: withDefault(integer(1, 15), 3),
   localStratum: withDefault(integer(1, 15), 10),
   rateLimit: withDefault(object({
-    ratePerSecond: withDefault(number(0.01, 1000), 2),
+    ratePerSecond: withDefault(number(0.01, 1000), 0.5),
     burst: withDefault(integer(1, 1000), 8),
     maxClients: withDefault(integer(16, 1_000_000), 4096),
     overLimit: withDefault(oneOf(['kod', 'drop'] as const), 'kod'),

@@ -1,7 +1,8 @@
+import { CamshimError } from '../errors.js';
+
 /**
  * Errors raised by the NTP server. Each carries a stable `code` that callers
  * (CLI, app composition root) can switch on, and optional context for logs.
- * Expected to be folded into a project-wide error base class later.
  */
 
 export type NtpErrorCode =
@@ -13,15 +14,13 @@ export type NtpErrorCode =
   | 'NTP_PACKET_TOO_SHORT'
   | 'NTP_FIELD_RANGE';
 
-export class NtpError extends Error {
-  readonly code: NtpErrorCode;
-  readonly context: Readonly<Record<string, unknown>>;
+/** The NTP side's errors: project-wide CamshimErrors restricted to NTP codes. */
+export class NtpError extends CamshimError {
+  declare readonly code: NtpErrorCode;
 
   constructor(code: NtpErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, context, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'NtpError';
-    this.code = code;
-    this.context = context;
   }
 }
 

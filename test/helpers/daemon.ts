@@ -37,7 +37,7 @@ export async function startDaemon(args: readonly string[], options: { timeoutMs?
   const hasListen = args.includes('--listen');
   // Tests never read the host's resolver list (the system resolver is not on loopback here).
   const resolvConf = args.includes('--resolv-conf') ? [] : ['--resolv-conf', '/dev/null'];
-  const fullArgs = [MAIN, 'serve', ...(hasListen ? [] : ['--listen', '127.0.0.1', '--listen', '::1']), ...(args.includes('--dns-port') ? [] : ['--dns-port', '0']), ...resolvConf, ...args];
+  const fullArgs = [MAIN, 'serve', ...(hasListen ? [] : ['--listen', '127.0.0.1', '--listen', '::1']), ...(args.includes('--dns-port') ? [] : ['--dns-port', '0']), ...(args.includes('--ntp-port') ? [] : ['--ntp-port', '0']), ...resolvConf, ...args];
   const child = spawn(process.execPath, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
