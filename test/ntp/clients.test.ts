@@ -6,7 +6,7 @@
  *   chronyd        Debian package "chrony"
  *   ntpdig         Debian package "ntpsec-ntpdig" (only talks to port 123, so that test binds 127.0.0.1:123 and ::1:123)
  *   sntp           Debian package "sntp"
- *   busybox ntpd   scripts/build-busybox-ntpd.sh (-> .cache/busybox-ntpd/busybox)
+ *   busybox ntpd   .ci/build-busybox-ntpd.sh (-> .cache/busybox-ntpd/busybox)
  *   chronyc        Debian package "chrony" (host sync status read back from a chronyd -x synced to camshim)
  */
 import assert from 'node:assert/strict';
@@ -154,7 +154,7 @@ describe('real NTP clients on an ephemeral port', () => {
     try {
       accessSync(BUSYBOX, constants.X_OK);
     } catch {
-      assert.fail(`${BUSYBOX} missing: build it with scripts/build-busybox-ntpd.sh (needs apt deb-src access, dpkg-dev, gcc, make)`);
+      assert.fail(`${BUSYBOX} missing: build it with .ci/build-busybox-ntpd.sh (needs apt deb-src access, dpkg-dev, gcc, make)`);
     }
     const replyRe = /reply from [^:]+: offset:([+-]?\d+\.\d+) delay:(\d+\.\d+)/g;
     // As NTP's clock filter does (RFC 5905 §10), trust the reply with the lowest round-trip delay.
@@ -220,7 +220,7 @@ describe('real NTP clients refuse a server whose clock is implausible', () => {
     try {
       accessSync(BUSYBOX, constants.X_OK);
     } catch {
-      assert.fail(`${BUSYBOX} missing: build it with scripts/build-busybox-ntpd.sh`);
+      assert.fail(`${BUSYBOX} missing: build it with .ci/build-busybox-ntpd.sh`);
     }
     const server = await implausible(0, ['127.0.0.1']);
     try {

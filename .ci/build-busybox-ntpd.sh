@@ -12,7 +12,7 @@
 # machine's apt configuration is left untouched. As root it can
 # apt-get install the build tools when they are missing.
 #
-# Usage: scripts/build-busybox-ntpd.sh [--force]
+# Usage: .ci/build-busybox-ntpd.sh [--force]
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
