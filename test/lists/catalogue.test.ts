@@ -37,8 +37,10 @@ test('every vendor file has a header (vendor, covers, updated) and every entry a
       const line = lines[entry.line - 1]!;
       const comment = line.slice(line.indexOf('#') + 1);
       assert.ok(line.includes('#'), `${file}:${entry.line}: entry without a comment`);
-      if (file !== 'never-block') assert.match(comment, /source:/i, `${file}:${entry.line}: no "source:" in the comment`);
-      assert.ok(comment.trim().length > 10, `${file}:${entry.line}: comment too short to say purpose and source`);
+      // never-block lines say what the shared infrastructure is; list entries also say where the evidence is.
+      if (file === 'never-block') { assert.ok(comment.trim().length > 0, `${file}:${entry.line}: no comment`); continue; }
+      assert.match(comment, /source:/i, `${file}:${entry.line}: no "source:" in the comment`);
+      assert.ok(comment.trim().length > 20, `${file}:${entry.line}: comment too short to say purpose and source`);
     }
   }
 });
