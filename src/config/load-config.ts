@@ -33,7 +33,7 @@ function crossCheck(config: Config): Problem[] {
   return problems;
 }
 
-/** Parses YAML text and validates it. Throws CamshimError with every problem listed. */
+/** Parses YAML text and validates it. Throws CamshimError (CONFIG_YAML or CONFIG_INVALID) with every problem listed, and nothing else. */
 export function parseConfigText(text: string, file: string): Config {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
@@ -42,7 +42,15 @@ export function parseConfigText(text: string, file: string): Config {
     } as Problem));
     throw new CamshimError('CONFIG_YAML', problems.map(formatProblem).join('\n'), { file, problems });
   }
-  const { config, problems } = validateConfig(document.toJS() ?? {}, file);
+  let value: unknown;
+  try {
+    value = document.toJS();
+  } catch (error) {
+    // An alias to no anchor, or an alias bomb past maxAliasCount: the yaml library throws a plain error here.
+    const problem: Problem = { code: 'CONFIG_YAML', file, message: (error as Error).message.split('\n')[0] ?? 'unreadable YAML' };
+    throw new CamshimError('CONFIG_YAML', formatProblem(problem), { file, problems: [problem] }, { cause: error });
+  }
+  const { config, problems } = validateConfig(value ?? {}, file);
   if (config === undefined) {
     throw new CamshimError('CONFIG_INVALID', problems.map(formatProblem).join('\n'), { file, problems });
   }
