@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import net from 'node:net';
+
+/**
+ * Where log lines go, and the one guarantee this file makes: writing a log line never blocks
+ * the event loop, never throws, and never holds more than `maxBufferBytes` of unwritten text.
+ *
+ * A reader that stops reading (a stuck `journalctl -f | less`, a full pipe) fills the buffer;
+ * further lines are dropped and counted, and when the destination drains again the count is
+ * reported (`onRecovered`). A destination that fails (EPIPE: the reader went away, EBADF) is
+ * given up on: every later line is dropped and counted. Either event is announced once on
+ * stderr (`notice`), not per line.
+ */
+export interface LogSinkOptions {
+  /** Unwritten text kept at most (bytes, counted as UTF-16 length). Default 1 MiB. */
+  readonly maxBufferBytes?: number;
+  /** Called once per process for "stalled" and once for "failed", with a one-line message. */
+  readonly notice?: (text: string) => void;
+  /** Called after a stall, once lines are being written again, with how many were dropped during it. */
+  readonly onRecovered?: (dropped: number) => void;
+}
+
+/** Moves text to the destination; `done` runs when it was accepted (or failed). */
+export interface SinkWriter {
+  write(text: string, done: (error?: Error | null) => void): void;
+  /** Best effort at shutdown: write synchronously when nothing is in flight; never blocks for long. */
+  writeSync(text: string): void;
+  /** Lets the process exit even with a write stuck in flight. */
+  release(): void;
+}
+
+export const DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
+
+export class LogSink {
+  private readonly maxBufferBytes: number;
+  private queue: string[] = [];
+  private queuedBytes = 0;
+  private inFlightBytes = 0;
+  private writing = false;
+  private failed: Error | undefined;
+  private droppedTotal = 0;
+  private droppedInStall = 0;
+  private stallNoticed = false;
+  private failNoticed = false;
+  private closing = false;
+
+  constructor(private readonly writer: SinkWriter, private readonly options: LogSinkOptions = {}) {
+    this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_LOG_BUFFER_BYTES;
+  }
+
+  /** Lines dropped so far (destination too slow, or failed). */
+  get dropped(): number { return this.droppedTotal; }
+
+  /** Unwritten bytes held right now (queued plus in flight). */
+  get bufferedBytes(): number { return this.queuedBytes + this.inFlightBytes; }
+
+  get broken(): boolean { return this.failed !== undefined; }
+
+  /** pino calls this with one serialised line. Always returns true: pino must never wait on us. */
+  write(line: string): boolean {
+    if (this.failed !== undefined) { this.droppedTotal++; return true; }
+    if (this.queuedBytes + this.inFlightBytes + line.length > this.maxBufferBytes) {
+      this.droppedTotal++;
+      this.droppedInStall++;
+      if (!this.stallNoticed) {
+        this.stallNoticed = true;
+        this.say(`camshim: the log destination is not reading (more than ${this.maxBufferBytes} bytes unwritten); dropping log lines until it drains, the count follows in the log`);
+      }
+      return true;
+    }
+    this.queue.push(line);
+    this.queuedBytes += line.length;
+    if (!this.writing) this.pump();
+    return true;
+  }
+
+  /** At shutdown: writes what is queued if that cannot block, then lets the process exit. */
+  flush(): void {
+    this.closing = true;
+    if (this.failed === undefined && !this.writing && this.queue.length > 0) {
+      const text = this.queue.join('');
+      this.queue = [];
+      this.queuedBytes = 0;
+      try { this.writer.writeSync(text); } catch { /* a full or closed destination: nothing more can be said */ }
+    }
+    this.writer.release();
+  }
+
+  private pump(): void {
+    if (this.queue.length === 0 || this.failed !== undefined) return;
+    const text = this.queue.length === 1 ? this.queue[0]! : this.queue.join('');
+    this.queue = [];
+    this.inFlightBytes = this.queuedBytes;
+    this.queuedBytes = 0;
+    this.writing = true;
+    let settled = false;
+    const done = (error?: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      this.writing = false;
+      this.inFlightBytes = 0;
+      if (error) { this.fail(error); return; }
+      if (this.droppedInStall > 0) {
+        const dropped = this.droppedInStall;
+        this.droppedInStall = 0;
+        this.options.onRecovered?.(dropped);
+      }
+      this.pump();
+    };
+    try {
+      this.writer.write(text, done);
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failed !== undefined) return;
+    this.failed = error;
+    // Everything not yet written is lost with the destination.
+    this.droppedTotal += this.queue.length;
+    this.queue = [];
+    this.queuedBytes = 0;
+    // A write cut off by our own shutdown is not news.
+    if (!this.failNoticed && !this.closing) {
+      this.failNoticed = true;
+      const code = (error as NodeJS.ErrnoException).code ?? error.message;
+      this.say(`camshim: the log destination failed (${code}); camshim keeps serving and drops every further log line`);
+    }
+    this.writer.release();
+  }
+
+  private say(text: string): void {
+    try { this.options.notice?.(text); } catch { /* the notice is best effort */ }
+  }
+}
+
+/**
+ * A writer for a file descriptor or path. Pipes and sockets (stdout under systemd or a shell
+ * pipe) are written through a non-blocking stream handle, so a reader that stops reading costs
+ * buffer, never a blocked thread. Files and terminals are written with fs.write.
+ */
+export function openSinkWriter(destination: number | string): SinkWriter {
+  if (typeof destination === 'string') return fdWriter(fs.openSync(destination, 'a'));
+  let stats: fs.Stats;
+  try {
+    stats = fs.fstatSync(destination);
+  } catch (error) {
+    return failedWriter(error as Error);
+  }
+  if (stats.isFIFO() || stats.isSocket()) {
+    try {
+      return streamWriter(new net.Socket({ fd: destination, readable: false, writable: true }), destination);
+    } catch {
+      // An fd type net cannot wrap (a TCP socket of another family, say): plain writes still work.
+    }
+  }
+  return fdWriter(destination);
+}
+
+function streamWriter(socket: net.Socket, fd: number): SinkWriter {
+  let pendingDone: ((error?: Error | null) => void) | undefined;
+  let broken: Error | undefined;
+  socket.on('error', (error) => {
+    broken ??= error;
+    const done = pendingDone;
+    pendingDone = undefined;
+    done?.(error);
+  });
+  return {
+    write(text, done) {
+      if (broken !== undefined) { done(broken); return; }
+      pendingDone = done;
+      socket.write(text, (error) => {
+        if (pendingDone !== done) return;
+        pendingDone = undefined;
+        done(error ?? null);
+      });
+    },
+    writeSync(text) {
+      // The handle made the descriptor non-blocking: a full pipe throws EAGAIN here instead of waiting.
+      if (broken === undefined && socket.writableLength === 0) fs.writeSync(fd, text);
+    },
+    release() {
+      // A write stuck behind a reader that never reads must not keep the process alive forever.
+      if (socket.writableLength === 0) { socket.unref(); return; }
+      setTimeout(() => socket.destroy(), 1000).unref();
+    },
+  };
+}
+
+function fdWriter(fd: number): SinkWriter {
+  return {
+    write(text, done) { fs.write(fd, text, null, 'utf8', (error) => done(error)); },
+    writeSync(text) { fs.writeSync(fd, text); },
+    release() { /* nothing to let go of */ },
+  };
+}
+
+function failedWriter(error: Error): SinkWriter {
+  return {
+    write(_text, done) { done(error); },
+    writeSync() { /* nothing to write to */ },
+    release() { /* nothing to let go of */ },
+  };
+}
+
+/** Writes a notice to stderr without ever blocking the event loop (best effort, errors ignored). */
+export function stderrNotice(text: string): void {
+  fs.write(2, `${text}\n`, null, 'utf8', () => { /* stderr gone too: nothing more to do */ });
+}
