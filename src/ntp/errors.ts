@@ -1,18 +1,11 @@
-import { CamshimError } from '../errors.js';
+import { CamshimError, type ErrorCode } from '../errors.js';
 
 /**
  * Errors raised by the NTP server. Each carries a stable `code` that callers
  * (CLI, app composition root) can switch on, and optional context for logs.
  */
 
-export type NtpErrorCode =
-  | 'NTP_BIND_DENIED'
-  | 'NTP_PORT_IN_USE'
-  | 'NTP_ADDRESS_UNAVAILABLE'
-  | 'NTP_BIND_FAILED'
-  | 'NTP_INVALID_OPTIONS'
-  | 'NTP_PACKET_TOO_SHORT'
-  | 'NTP_FIELD_RANGE';
+export type NtpErrorCode = Extract<ErrorCode, `NTP_${string}`>;
 
 /** The NTP side's errors: project-wide CamshimErrors restricted to NTP codes. */
 export class NtpError extends CamshimError {
