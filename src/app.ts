@@ -198,5 +198,6 @@ function logStartup(logger: Logger, state: ResolverState, sockets: readonly Boun
     lists: listSummary(lists),
     rules: lists.table.ruleCount,
     listLoadMs: Math.round(lists.loadMs),
+    listCache: lists.cache,
   }, 'camshim started');
 }

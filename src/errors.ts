@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'LIST_READ'
   | 'LIST_INVALID'
   | 'LIST_NEVER_BLOCK'
+  | 'LIST_CACHE'
   | 'DNS_BIND_DENIED'
   | 'DNS_PORT_IN_USE'
   | 'DNS_BIND_ADDRESS'

@@ -62,6 +62,13 @@ const listsSection = object({
   sources: withDefault(list(listSource), []),
   /** Names that may be sinkholed despite the never-block list (explicit user override). */
   neverBlockOverride: withDefault(list(domainName()), []),
+  /** Compiled list cache: big lists load from it on restart; rebuilt whenever a source or these settings change. */
+  cache: withDefault(object({
+    enabled: withDefault(boolean(), true),
+    dir: withDefault(string({ expected: 'a folder path' }), '/var/cache/camshim'),
+    /** Smaller list sets load from text in milliseconds: no cache file is written for them. */
+    minRules: withDefault(integer(0, 100_000_000), 20_000),
+  }), {}),
 });
 
 const ntpRedirectSection = object({

@@ -1,20 +1,34 @@
 import type { RuleAction, RuleScope } from './rule.js';
+import { FNV_OFFSET, FNV_PRIME, finishHash, hashText, tagOf } from './name-hash.js';
+// A safe cycle: each module uses the other only inside functions, never while loading.
+import { DomainTableBuilder } from './domain-table-builder.js';
+
+export { DomainTableBuilder };
 
 /**
- * A compact, immutable set of domain rules stored off the JS heap's object graph:
- * names live in one latin1 byte array, rules in typed arrays, and an open-addressing hash
- * table maps a name to its first rule. A million names cost tens of bytes each instead of
- * the ~150 B a `Set<string>` costs, and lookups allocate nothing.
+ * A compact, immutable set of domain rules held in three typed arrays and no JS objects, so a
+ * million names cost about 30 bytes each (a `Set<string>` costs ~150), lookups allocate
+ * nothing, and the arrays can be written to and read from a cache file as they are.
  *
- * Hashes are FNV-1a taken right to left, so one pass over a query name yields the hash of
- * every suffix (`a.b.c`, `b.c`, `c`) on the way: subdomain matching costs one pass plus one
- * probe per label.
+ * `records`: per name, its bytes (the last one with bit 7 set: names are ASCII, so that bit is
+ * free and no length byte is needed), then its rules, each a varint header
+ * `list << 5 | scope << 3 | action << 1 | more` and a varint line number.
+ * `tags` / `offsets`: an open-addressing table (linear probing, load <= 0.8) of record offsets.
+ * A one-byte tag from the hash sits beside each slot, so a probe reads a record only when its
+ * tag matches: a miss costs a few contiguous byte reads.
+ *
+ * Suffix matching costs one right-to-left pass (see name-hash.ts) plus one probe per label.
+ * A rule's index is `recordOffset * 65536 + ordinal`: a stable number that finds the rule.
  */
 
-const ACTION_CODES: Record<RuleAction, number> = { block: 0, allow: 1, redirect: 2 };
+export const ACTION_CODES: Record<RuleAction, number> = { block: 0, allow: 1, redirect: 2 };
 const ACTIONS: readonly RuleAction[] = ['block', 'allow', 'redirect'];
-const SCOPE_CODES: Record<RuleScope, number> = { subtree: 0, below: 1, exact: 2 };
+export const SCOPE_CODES: Record<RuleScope, number> = { subtree: 0, below: 1, exact: 2 };
 const SCOPES: readonly RuleScope[] = ['subtree', 'below', 'exact'];
+/** Rules one name may carry (duplicates are merged, so this is lists x kinds in practice). */
+export const MAX_RULES_PER_NAME = 65_535;
+const RULE_INDEX_BASE = 65_536;
+export const LOAD_FACTOR = 0.8;
 
 export interface RuleInput {
   readonly name: string;
@@ -48,112 +62,51 @@ export interface NameMatch {
   blockSuffix: number;
 }
 
-function fnvRightToLeft(text: string, from: number, to: number, seed: number): number {
-  let hash = seed;
-  for (let i = to - 1; i >= from; i--) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
-  return hash >>> 0;
+/** The arrays a table is made of: what the builder produces and the list cache stores. */
+export interface DomainTableParts {
+  readonly records: Uint8Array;
+  readonly tags: Uint8Array;
+  readonly offsets: Uint32Array;
+  readonly nameCount: number;
+  readonly ruleCount: number;
 }
-const FNV_OFFSET = 0x811c9dc5;
 
 export class DomainTable {
-  private readonly bytes: Buffer;
-  private readonly nameStart: Uint32Array;
-  private readonly nameLength: Uint8Array;
-  private readonly nameHash: Uint32Array;
-  private readonly firstRule: Int32Array;
-  private readonly slots: Int32Array;
-  private readonly mask: number;
-  private readonly ruleList: Uint16Array;
-  private readonly ruleLine: Uint32Array;
-  /** action in bits 0-1, scope in bits 2-3. */
-  private readonly ruleKind: Uint8Array;
-  private readonly ruleNext: Int32Array;
-  private readonly ruleName: Int32Array;
+  private readonly records: Uint8Array;
+  private readonly tags: Uint8Array;
+  private readonly offsets: Uint32Array;
+  private readonly capacity: number;
+  /** Maps a 32-bit hash to a slot by its high bits: floor(hash * capacity / 2^32). */
+  private readonly scale: number;
   readonly nameCount: number;
   readonly ruleCount: number;
 
-  private constructor(parts: {
-    bytes: Buffer; nameStart: Uint32Array; nameLength: Uint8Array; nameHash: Uint32Array; firstRule: Int32Array;
-    slots: Int32Array; ruleList: Uint16Array; ruleLine: Uint32Array; ruleKind: Uint8Array; ruleNext: Int32Array; ruleName: Int32Array;
-  }) {
-    this.bytes = parts.bytes;
-    this.nameStart = parts.nameStart;
-    this.nameLength = parts.nameLength;
-    this.nameHash = parts.nameHash;
-    this.firstRule = parts.firstRule;
-    this.slots = parts.slots;
-    this.mask = parts.slots.length - 1;
-    this.ruleList = parts.ruleList;
-    this.ruleLine = parts.ruleLine;
-    this.ruleKind = parts.ruleKind;
-    this.ruleNext = parts.ruleNext;
-    this.ruleName = parts.ruleName;
-    this.nameCount = parts.nameStart.length;
-    this.ruleCount = parts.ruleList.length;
+  constructor(parts: DomainTableParts) {
+    if (parts.tags.length !== parts.offsets.length || parts.tags.length === 0) throw new RangeError('domain table: tags and offsets must have the same non-zero length');
+    this.records = parts.records;
+    this.tags = parts.tags;
+    this.offsets = parts.offsets;
+    this.capacity = parts.tags.length;
+    this.scale = this.capacity / 4294967296;
+    this.nameCount = parts.nameCount;
+    this.ruleCount = parts.ruleCount;
   }
 
-  /** Builds a table from rules. Rules for the same name are chained in input order. */
+  /** Builds a table from rules (tests, small inputs). Rules for the same name keep input order. */
   static build(rules: readonly RuleInput[]): DomainTable {
-    const nameIndex = new Map<string, number>();
-    const names: string[] = [];
-    const ruleCount = rules.length;
-    const ruleList = new Uint16Array(ruleCount);
-    const ruleLine = new Uint32Array(ruleCount);
-    const ruleKind = new Uint8Array(ruleCount);
-    const ruleNext = new Int32Array(ruleCount).fill(-1);
-    const ruleName = new Int32Array(ruleCount);
-    const lastRule: number[] = [];
-    const firstRuleList: number[] = [];
-    let totalBytes = 0;
-    for (let r = 0; r < ruleCount; r++) {
-      const rule = rules[r]!;
-      let index = nameIndex.get(rule.name);
-      if (index === undefined) {
-        index = names.length;
-        nameIndex.set(rule.name, index);
-        names.push(rule.name);
-        firstRuleList.push(r);
-        lastRule.push(r);
-        totalBytes += rule.name.length;
-      } else {
-        ruleNext[lastRule[index]!] = r;
-        lastRule[index] = r;
-      }
-      ruleList[r] = rule.list;
-      ruleLine[r] = rule.line;
-      ruleKind[r] = ACTION_CODES[rule.action] | (SCOPE_CODES[rule.scope] << 2);
-      ruleName[r] = index;
-    }
-    const count = names.length;
-    const bytes = Buffer.allocUnsafe(Math.max(1, totalBytes));
-    const nameStart = new Uint32Array(count);
-    const nameLength = new Uint8Array(count);
-    const nameHash = new Uint32Array(count);
-    let capacity = 16;
-    while (capacity < count * 2) capacity *= 2;
-    const slots = new Int32Array(capacity);
-    const mask = capacity - 1;
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      const name = names[i]!;
-      nameStart[i] = offset;
-      nameLength[i] = name.length;
-      offset += bytes.write(name, offset, 'latin1');
-      const hash = fnvRightToLeft(name, 0, name.length, FNV_OFFSET);
-      nameHash[i] = hash;
-      let slot = hash & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = i + 1;
-    }
-    return new DomainTable({
-      bytes, nameStart, nameLength, nameHash, firstRule: Int32Array.from(firstRuleList), slots,
-      ruleList, ruleLine, ruleKind, ruleNext, ruleName,
-    });
+    const builder = new DomainTableBuilder();
+    for (const rule of rules) builder.add(rule.name, rule.action, rule.scope, rule.list, rule.line);
+    return builder.finish();
+  }
+
+  /** The arrays behind the table, for the list cache. */
+  get parts(): DomainTableParts {
+    return { records: this.records, tags: this.tags, offsets: this.offsets, nameCount: this.nameCount, ruleCount: this.ruleCount };
   }
 
   /**
    * Finds the rules deciding `name` (lower-case dotted, no trailing dot) under `filter`.
-   * Walks suffixes from the full name to the top label; the most specific block rule wins the
+   * Walks suffixes from the top label to the full name; the most specific block rule wins the
    * report, any allow rule counts. Writes into `out` and returns it.
    */
   match(name: string, filter: MatchFilter, out: NameMatch): NameMatch {
@@ -163,77 +116,127 @@ export class DomainTable {
     // Right to left: at each label start the running hash is the hash of that suffix.
     // Suffixes are met shortest first; later (longer) matches overwrite, so the most specific wins.
     for (let i = length - 1; i >= 0; i--) {
-      hash = Math.imul(hash ^ name.charCodeAt(i), 16777619);
+      hash = Math.imul(hash ^ name.charCodeAt(i), FNV_PRIME);
       if (i === 0 || name.charCodeAt(i - 1) === 0x2e) {
-        const entry = this.find(name, i, length, hash >>> 0);
-        if (entry >= 0) this.applyRules(entry, i === 0, i, filter, out);
+        const record = this.find(name, i, length, finishHash(hash));
+        if (record >= 0) this.applyRules(record, length - i, i === 0, i, filter, out);
       }
     }
     return out;
   }
 
-  private applyRules(entry: number, isWholeName: boolean, suffix: number, filter: MatchFilter, out: NameMatch): void {
-    for (let r = this.firstRule[entry]!; r !== -1; r = this.ruleNext[r]!) {
-      const kind = this.ruleKind[r]!;
-      const scope = kind >> 2;
-      if (scope === 1 && isWholeName) continue; // `*.name` does not cover name itself
-      if (scope === 2 && !isWholeName) continue; // `=name` covers nothing below it
-      const action = kind & 3;
-      if (action === 2) {
-        if (filter.redirects) out.redirect = r;
-        continue;
+  private applyRules(record: number, nameLength: number, isWholeName: boolean, suffix: number, filter: MatchFilter, out: NameMatch): void {
+    const records = this.records;
+    let offset = record + nameLength;
+    for (let ordinal = 0; ; ordinal++) {
+      // Header varint: 1 byte for lists 0-3, 2 bytes up to list 511.
+      let header = records[offset++]!;
+      if (header >= 0x80) {
+        header &= 0x7f;
+        for (let shift = 7; ; shift += 7) {
+          const byte = records[offset++]!;
+          header |= (byte & 0x7f) << shift;
+          if (byte < 0x80) break;
+        }
       }
-      if (filter.lists[this.ruleList[r]!] !== 1) continue;
-      if (action === 1) out.allow = r;
-      else { out.block = r; out.blockSuffix = suffix; }
+      while (records[offset++]! >= 0x80) { /* skip the line varint */ }
+      const action = (header >> 1) & 3;
+      const scope = (header >> 3) & 3;
+      const applies = !(scope === 1 && isWholeName) && !(scope === 2 && !isWholeName);
+      if (applies) {
+        const index = record * RULE_INDEX_BASE + ordinal;
+        if (action === 2) {
+          if (filter.redirects) out.redirect = index;
+        } else if (filter.lists[header >>> 5] === 1) {
+          if (action === 1) out.allow = index;
+          else { out.block = index; out.blockSuffix = suffix; }
+        }
+      }
+      if ((header & 1) === 0) return;
     }
   }
 
+  /** Offset of the record for name[from, to), or -1. */
   private find(name: string, from: number, to: number, hash: number): number {
-    const length = to - from;
-    const mask = this.mask;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const stored = this.slots[slot]!;
+    const tags = this.tags;
+    const capacity = this.capacity;
+    const tag = tagOf(hash);
+    let slot = Math.floor(hash * this.scale);
+    for (let probes = 0; probes < capacity; probes++) {
+      const stored = tags[slot]!;
       if (stored === 0) return -1;
-      const entry = stored - 1;
-      if (this.nameHash[entry] !== hash || this.nameLength[entry] !== length) continue;
-      const base = this.nameStart[entry]!;
-      let equal = true;
-      for (let k = 0; k < length; k++) {
-        if (this.bytes[base + k] !== name.charCodeAt(from + k)) { equal = false; break; }
+      if (stored === tag) {
+        const record = this.offsets[slot]!;
+        if (this.sameName(record, name, from, to)) return record;
       }
-      if (equal) return entry;
+      slot = slot + 1 === capacity ? 0 : slot + 1;
     }
+    return -1;
+  }
+
+  private sameName(record: number, name: string, from: number, to: number): boolean {
+    const records = this.records;
+    const last = to - 1;
+    for (let k = from; k < last; k++) {
+      const expected = name.charCodeAt(k);
+      // A stored byte with bit 7 set ends a shorter name; a query byte >= 0x80 matches no rule.
+      if (records[record++] !== expected || expected >= 0x80) return false;
+    }
+    const expected = name.charCodeAt(last);
+    return expected < 0x80 && records[record] === (expected | 0x80);
   }
 
   /** The rule at `index`, for reports and logs (off the hot path). */
   rule(index: number): RuleView {
-    const entry = this.ruleName[index]!;
-    const start = this.nameStart[entry]!;
-    const kind = this.ruleKind[index]!;
-    return {
-      name: this.bytes.toString('latin1', start, start + this.nameLength[entry]!),
-      action: ACTIONS[kind & 3]!,
-      scope: SCOPES[kind >> 2]!,
-      list: this.ruleList[index]!,
-      line: this.ruleLine[index]!,
-    };
+    const record = Math.floor(index / RULE_INDEX_BASE);
+    const ordinal = index % RULE_INDEX_BASE;
+    const records = this.records;
+    let end = record;
+    while (records[end]! < 0x80) end++;
+    let name = '';
+    for (let k = record; k <= end; k++) name += String.fromCharCode(records[k]! & 0x7f);
+    let offset = end + 1;
+    for (let current = 0; ; current++) {
+      const header = readVarint(records, offset);
+      const line = readVarint(records, header.next);
+      offset = line.next;
+      if (current === ordinal) {
+        return { name, action: ACTIONS[(header.value >> 1) & 3]!, scope: SCOPES[(header.value >> 3) & 3]!, list: Math.floor(header.value / 32), line: line.value };
+      }
+      if ((header.value & 1) === 0) throw new RangeError(`no rule ${index} in the domain table`);
+    }
   }
 
   /** Every rule index for an exact name, in input order (tests and `lists test`). */
   rulesFor(name: string): number[] {
-    const entry = this.find(name, 0, name.length, fnvRightToLeft(name, 0, name.length, FNV_OFFSET));
     const result: number[] = [];
-    if (entry < 0) return result;
-    for (let r = this.firstRule[entry]!; r !== -1; r = this.ruleNext[r]!) result.push(r);
-    return result;
+    if (name === '') return result;
+    const record = this.find(name, 0, name.length, hashText(name, 0, name.length));
+    if (record < 0) return result;
+    let offset = record + name.length;
+    for (let ordinal = 0; ; ordinal++) {
+      const header = readVarint(this.records, offset);
+      offset = readVarint(this.records, header.next).next;
+      result.push(record * RULE_INDEX_BASE + ordinal);
+      if ((header.value & 1) === 0) return result;
+    }
   }
 
   /** Bytes held by the typed arrays: what the table costs in memory. */
   get byteSize(): number {
-    return this.bytes.length + this.nameStart.byteLength + this.nameLength.byteLength + this.nameHash.byteLength
-      + this.firstRule.byteLength + this.slots.byteLength + this.ruleList.byteLength + this.ruleLine.byteLength
-      + this.ruleKind.byteLength + this.ruleNext.byteLength + this.ruleName.byteLength;
+    return this.records.byteLength + this.tags.byteLength + this.offsets.byteLength;
+  }
+}
+
+export function readVarint(bytes: Uint8Array, offset: number): { value: number; next: number } {
+  let value = 0;
+  let multiplier = 1;
+  for (;;) {
+    const byte = bytes[offset++];
+    if (byte === undefined) throw new RangeError('varint runs past the end of the domain table');
+    value += (byte & 0x7f) * multiplier;
+    if (byte < 0x80) return { value, next: offset };
+    multiplier *= 128;
   }
 }
 

@@ -3,9 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
-import { DomainTable, type RuleInput } from './domain-table.js';
-import { parseList, type ListMeta } from './parse.js';
-import type { RuleAction } from './rule.js';
+import type { DomainTable } from './domain-table.js';
+import { DomainTableBuilder } from './domain-table-builder.js';
+import type { ListMeta } from './parse.js';
+import type { ListEntry, RuleAction } from './rule.js';
+import { scanList, type ScannedList } from './scan-list.js';
+import { CACHE_FILE, fingerprintOf, readListCache, stampSources, writeListCache } from './list-cache.js';
 import { findNeverBlockViolations, NeverBlockGuard } from './never-block.js';
 
 /** The lists/ folder shipped with camshim (dist/src/lists -> project root). */
@@ -34,6 +37,8 @@ export interface ListSet {
   readonly warnings: readonly Problem[];
   readonly loadedAt: Date;
   readonly loadMs: number;
+  /** Where the set came from: the compiled cache, or text (and whether a cache was written, or why not). */
+  readonly cache: { readonly status: 'hit' | 'written' | 'miss' | 'off'; readonly detail: string };
 }
 
 interface SourceFile { file: string; kind: ListKind | 'never-block'; bundled: boolean; name?: string }
@@ -81,34 +86,55 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
     }
   }
 
-  const rules: RuleInput[] = [];
+  // The compiled cache answers when it was built from exactly these sources and settings.
+  const cacheSettings = config.lists.cache;
+  const cacheFile = path.resolve(baseDir, cacheSettings.dir, CACHE_FILE);
+  let fingerprint: string | undefined;
+  let cacheDetail = 'lists.cache.enabled is false';
+  if (cacheSettings.enabled && errors.length === 0) {
+    const stamps = await stampSources(sources.map((source) => source.file));
+    fingerprint = stamps === undefined ? undefined : fingerprintOf(config, stamps);
+    if (fingerprint === undefined) cacheDetail = 'a source could not be read';
+    else {
+      const read = await readListCache(cacheFile, fingerprint);
+      if ('hit' in read) {
+        return {
+          ...read.hit, byName: new Map(read.hit.lists.map((list) => [list.name, list])),
+          loadedAt: options.now?.() ?? new Date(), loadMs: performance.now() - started,
+          cache: { status: 'hit', detail: cacheFile },
+        };
+      }
+      cacheDetail = read.miss;
+    }
+  }
+
+  const builder = new DomainTableBuilder();
   const lists: ListInfo[] = [];
   const byName = new Map<string, ListInfo>();
   const guard = new NeverBlockGuard(config.lists.neverBlockOverride);
-  const parsedBlockLists: { info: ListInfo; entries: RuleInput[] }[] = [];
 
   // Never-block first: the guard must be complete before any block list is checked.
   sources.sort((a, b) => Number(b.kind === 'never-block') - Number(a.kind === 'never-block'));
   for (const source of sources) {
-    let text: string;
+    let bytes: Buffer;
     let modifiedAt: Date | undefined;
     try {
-      text = await readFile(source.file, 'utf8');
+      bytes = await readFile(source.file);
       modifiedAt = (await stat(source.file)).mtime;
     } catch (error) {
       errors.push({ code: 'LIST_READ', file: source.file, message: `cannot read list: ${describeFsError(error)}` });
       continue;
     }
     const action: RuleAction = source.kind === 'allow' ? 'allow' : source.kind === 'ntp' ? 'redirect' : 'block';
-    const parsed = parseList(text, source.file, action);
-    if (looksLikeGarbage(parsed.contentLines, parsed.badLines)) {
-      errors.push({ code: 'LIST_INVALID', file: source.file, message: `${parsed.badLines} of ${parsed.contentLines} lines are not rules: this does not look like a domain list, so none of it was loaded` });
-      warnings.push(...parsed.problems.slice(0, 5));
+    const scanned = scanList(bytes, source.file, action);
+    if (looksLikeGarbage(scanned.contentLines, scanned.badLines)) {
+      errors.push({ code: 'LIST_INVALID', file: source.file, message: `${scanned.badLines} of ${scanned.contentLines} lines are not rules: this does not look like a domain list, so none of it was loaded` });
+      warnings.push(...scanned.problems.slice(0, 5));
       continue;
     }
-    warnings.push(...parsed.problems);
+    warnings.push(...scanned.problems);
     if (source.kind === 'never-block') {
-      for (const entry of parsed.entries) guard.add(entry.name, `${source.file}:${entry.line}`);
+      for (let i = 0; i < scanned.count; i++) guard.add(entryAt(scanned, i).name, `${source.file}:${scanned.line[i]!}`);
       continue;
     }
     const name = source.name ?? listNameOf(source.file);
@@ -118,24 +144,12 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
     }
     const info: ListInfo = {
       index: lists.length, name, file: source.file, kind: source.kind, bundled: source.bundled,
-      entryCount: parsed.entries.length, meta: parsed.meta, modifiedAt,
+      entryCount: scanned.count, meta: scanned.meta, modifiedAt,
     };
     lists.push(info);
     byName.set(name, info);
-    parsedBlockLists.push({ info, entries: parsed.entries.map((entry) => ({ ...entry, list: info.index })) });
-  }
-
-  for (const { info, entries } of parsedBlockLists) {
-    for (const entry of entries) {
-      if (entry.action === 'block') {
-        const violation = findNeverBlockViolations(guard, entry.name, entry.scope);
-        if (violation !== undefined) {
-          errors.push({ code: 'LIST_NEVER_BLOCK', file: info.file, line: entry.line, message: violation });
-          continue;
-        }
-      }
-      rules.push(entry);
-    }
+    builder.reserve(builder.rules + scanned.count, Math.ceil(bytes.length / Math.max(1, scanned.count)));
+    addScannedList(builder, guard, scanned, info, errors);
   }
 
   // NTP names from the config are redirects too; they live in a pseudo-list so reports can name them.
@@ -146,15 +160,55 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
     };
     lists.push(info);
     byName.set(info.name, info);
-    config.ntpRedirect.names.forEach((name, index) => rules.push({ name, action: 'redirect', scope: 'subtree', list: info.index, line: index + 1 }));
+    config.ntpRedirect.names.forEach((name, index) => builder.add(name, 'redirect', 'subtree', info.index, index + 1));
   }
 
-  const table = DomainTable.build(rules);
+  const table = builder.finish();
+  let cache: ListSet['cache'] = { status: cacheSettings.enabled ? 'miss' : 'off', detail: cacheDetail };
+  if (cacheSettings.enabled && table.ruleCount < cacheSettings.minRules) {
+    cache = { status: 'off', detail: `${table.ruleCount} rules, below lists.cache.minRules (${cacheSettings.minRules})` };
+  } else if (fingerprint !== undefined && errors.length === 0) {
+    try {
+      await writeListCache(cacheFile, fingerprint, { table, lists, errors, warnings });
+      cache = { status: 'written', detail: `${cacheDetail}; wrote ${cacheFile}` };
+    } catch (error) {
+      // A read-only or missing cache folder only costs speed on the next start.
+      warnings.push({ code: 'LIST_CACHE', severity: 'warning', file: cacheFile, message: `cannot write the list cache: ${(error as Error).message}` });
+    }
+  }
   return {
     table, lists, byName, errors, warnings,
     loadedAt: options.now?.() ?? new Date(),
     loadMs: performance.now() - started,
+    cache,
   };
+}
+
+function entryAt(scanned: ScannedList, index: number): ListEntry {
+  const slow = scanned.slow[index]!;
+  if (slow >= 0) return scanned.slowEntries[slow]!;
+  const name = Buffer.from(scanned.buffer.buffer, scanned.buffer.byteOffset, scanned.buffer.length).toString('latin1', scanned.start[index], scanned.end[index]);
+  return { name, action: scanned.defaultAction, scope: 'subtree', line: scanned.line[index]! };
+}
+
+/** Adds a list's entries to the table; block entries that would sinkhole never-block names become errors. */
+function addScannedList(builder: DomainTableBuilder, guard: NeverBlockGuard, scanned: ScannedList, info: ListInfo, errors: Problem[]): void {
+  const { buffer, start, end, line, slow, defaultAction } = scanned;
+  for (let i = 0; i < scanned.count; i++) {
+    if (slow[i]! < 0 && !(defaultAction === 'block' && guard.mayConflict(buffer, start[i]!, end[i]!))) {
+      builder.addBytes(buffer, start[i]!, end[i]!, defaultAction, 'subtree', info.index, line[i]!);
+      continue;
+    }
+    const entry = entryAt(scanned, i);
+    if (entry.action === 'block') {
+      const violation = findNeverBlockViolations(guard, entry.name, entry.scope);
+      if (violation !== undefined) {
+        errors.push({ code: 'LIST_NEVER_BLOCK', file: info.file, line: entry.line, message: violation });
+        continue;
+      }
+    }
+    builder.add(entry.name, entry.action, entry.scope, info.index, entry.line);
+  }
 }
 
 export function listNameOf(file: string): string {

@@ -1,3 +1,4 @@
+import { FNV_OFFSET, FNV_PRIME, finishHash, hashText } from './name-hash.js';
 import type { RuleScope } from './rule.js';
 
 /**
@@ -11,6 +12,11 @@ export class NeverBlockGuard {
   /** Every proper parent of a never-block name -> one never-block name below it. */
   private readonly parents = new Map<string, string>();
   private readonly overrides: ReadonlySet<string>;
+  /** Hashes of never-block names and of their parents: let a million-name list skip the exact check. */
+  private readonly nameHashes = new Set<number>();
+  private readonly parentHashes = new Set<number>();
+  /** One bit per low 16 hash bits of any never-block name or parent: most names are ruled out by one byte read. */
+  private readonly filter = new Uint8Array(8192);
 
   constructor(overrides: readonly string[]) {
     this.overrides = new Set(overrides);
@@ -18,15 +24,45 @@ export class NeverBlockGuard {
 
   add(name: string, origin: string): void {
     this.names.set(name, origin);
+    this.remember(this.nameHashes, hashText(name, 0, name.length));
     let dot = name.indexOf('.');
     while (dot !== -1) {
       const parent = name.slice(dot + 1);
+      this.remember(this.parentHashes, hashText(parent, 0, parent.length));
       if (!this.parents.has(parent)) this.parents.set(parent, name);
       dot = name.indexOf('.', dot + 1);
     }
   }
 
+  private remember(set: Set<number>, hash: number): void {
+    set.add(hash);
+    this.filter[(hash & 0xffff) >> 3]! |= 1 << (hash & 7);
+  }
+
+  private maybe(hash: number): boolean {
+    return (this.filter[(hash & 0xffff) >> 3]! & (1 << (hash & 7))) !== 0;
+  }
+
   get size(): number { return this.names.size; }
+
+  /**
+   * False when the name in bytes[start, end) is no never-block name or parent of one, and no
+   * parent of it is a never-block name: then `findNeverBlockViolations` would find nothing for
+   * a suffix rule, and no string is needed. (Hash collisions only cost an exact check.)
+   */
+  mayConflict(bytes: Uint8Array, start: number, end: number): boolean {
+    if (this.nameHashes.size === 0) return false;
+    let hash = FNV_OFFSET;
+    for (let i = end - 1; i > start; i--) {
+      hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
+      if (bytes[i - 1] === 0x2e) {
+        const suffix = finishHash(hash);
+        if (this.maybe(suffix) && this.nameHashes.has(suffix)) return true;
+      }
+    }
+    hash = finishHash(Math.imul(hash ^ bytes[start]!, FNV_PRIME));
+    return this.maybe(hash) && (this.nameHashes.has(hash) || this.parentHashes.has(hash));
+  }
   isOverridden(name: string): boolean { return this.overrides.has(name); }
   origin(name: string): string | undefined { return this.names.get(name); }
   parentOf(name: string): string | undefined { return this.parents.get(name); }

@@ -25,7 +25,7 @@ const MAX_PROBLEMS_KEPT = 50;
 
 const SINKHOLE_ADDRESSES = new Set(['0.0.0.0', '127.0.0.1', '::', '::1', '0', '::0']);
 /** Names every hosts file carries that are not rules. */
-const HOSTS_BOILERPLATE = new Set([
+export const HOSTS_BOILERPLATE: ReadonlySet<string> = new Set([
   'localhost', 'localhost.localdomain', 'local', 'broadcasthost', 'ip6-localhost', 'ip6-loopback',
   'ip6-localnet', 'ip6-mcastprefix', 'ip6-allnodes', 'ip6-allrouters', 'ip6-allhosts', '0.0.0.0',
 ]);
@@ -79,7 +79,7 @@ export function parseList(text: string, file: string, defaultAction: RuleAction)
   return { entries, problems, contentLines, badLines, meta };
 }
 
-function readHeaderLine(line: string, meta: { vendor?: string; covers?: string; updated?: string; description: string[]; sideEffects: string[]; notes: string[] }): void {
+export function readHeaderLine(line: string, meta: { vendor?: string; covers?: string; updated?: string; description: string[]; sideEffects: string[]; notes: string[] }): void {
   const text = line.replace(/^[#!]\s?/, '');
   const match = /^([a-z-]+):\s*(.*)$/i.exec(text);
   if (match?.[1] !== undefined && match[2] !== undefined) {
@@ -94,7 +94,7 @@ function readHeaderLine(line: string, meta: { vendor?: string; covers?: string; 
   if (text.trim() !== '') meta.description.push(text.trim());
 }
 
-function parseRuleLine(
+export function parseRuleLine(
   body: string, line: number, defaultAction: RuleAction, entries: ListEntry[], report: (line: number, message: string) => void,
 ): void {
   // Hosts file line: address then one or more names.
