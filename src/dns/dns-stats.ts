@@ -13,4 +13,6 @@ export class DnsStats {
   tcpConnections = 0;
   tcpRejected = 0;
   tcpTimeouts = 0;
+  /** Connections closed at the cap to make room for a new one (the one longest without a complete query). */
+  tcpEvicted = 0;
 }

@@ -16,19 +16,21 @@ const MAX_PENDING_RESPONSES = 64;
 /**
  * DNS over TCP per RFC 7766: 2-byte length framing, pipelined queries answered as they are
  * ready (possibly out of order), an idle timeout, and a connection cap. Each connection is
- * event-driven, so one that stalls mid-message holds only its own buffer.
+ * event-driven, so one that stalls mid-message holds only its own buffer (at most one 64 KiB
+ * message plus a chunk). At the cap the stalest idle connection is closed for the new one.
  */
 export function startTcpServer(address: string, port: number, options: TcpOptions, handler: QueryHandler, logger: Logger): Promise<BoundSocket> {
-  const sockets = new Set<net.Socket>();
+  const sockets = new Map<net.Socket, Connection>();
   const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
-    if (sockets.size >= options.maxConnections) {
+    // At the cap, the connection that has gone longest without a complete query makes room:
+    // half-open and slow-drip connections cannot lock fresh clients out.
+    if (sockets.size >= options.maxConnections && !evictStalest(sockets)) {
       handler.stats.tcpRejected++;
       socket.destroy();
       return;
     }
     handler.stats.tcpConnections++;
-    sockets.add(socket);
-    serveConnection(socket, options, handler, logger);
+    sockets.set(socket, serveConnection(socket, options, handler, logger));
     socket.on('close', () => sockets.delete(socket));
   });
   return new Promise((resolve, reject) => {
@@ -41,7 +43,7 @@ export function startTcpServer(address: string, port: number, options: TcpOption
       resolve({
         protocol: 'tcp', address: bound.address, port: bound.port,
         close: () => new Promise((done) => {
-          for (const socket of sockets) socket.destroy();
+          for (const socket of sockets.keys()) socket.destroy();
           server.close(() => done());
         }),
       });
@@ -49,22 +51,48 @@ export function startTcpServer(address: string, port: number, options: TcpOption
   });
 }
 
-function serveConnection(socket: net.Socket, options: TcpOptions, handler: QueryHandler, logger: Logger): void {
+/** What eviction needs to know about a live connection. */
+interface Connection {
+  /** performance.now() of the last complete query or written answer (connect time at first). */
+  readonly lastProgress: () => number;
+  /** Answers still owed: such a connection is not evicted. */
+  readonly pending: () => number;
+  readonly evict: () => void;
+}
+
+function evictStalest(sockets: Map<net.Socket, Connection>): boolean {
+  let stalest: Connection | undefined;
+  for (const connection of sockets.values()) {
+    if (connection.pending() > 0) continue;
+    if (stalest === undefined || connection.lastProgress() < stalest.lastProgress()) stalest = connection;
+  }
+  stalest?.evict();
+  return stalest !== undefined;
+}
+
+function serveConnection(socket: net.Socket, options: TcpOptions, handler: QueryHandler, logger: Logger): Connection {
   const client: ClientInfo = {
     address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, transport: 'tcp', localAddress: socket.localAddress,
   };
   let buffered: Buffer = Buffer.alloc(0);
   let pending = 0;
   let closed = false;
-  socket.setTimeout(options.idleTimeoutMs, () => {
+  let lastProgress = performance.now();
+  // The idle timer restarts on progress only (a complete query, an answer written), not on any
+  // byte: a client dripping one byte a second cannot hold a connection past the idle timeout.
+  const idle = setTimeout(function onIdle() {
+    if (pending > 0) { idle.refresh(); return; }
     handler.stats.tcpTimeouts++;
     socket.destroy();
-  });
+  }, options.idleTimeoutMs);
+  idle.unref();
+  const progress = (): void => { lastProgress = performance.now(); idle.refresh(); };
   socket.on('error', () => { /* resets are normal; close handles cleanup */ });
-  socket.on('close', () => { closed = true; });
+  socket.on('close', () => { closed = true; clearTimeout(idle); });
   const write = (response: Buffer): void => {
     pending--;
     if (closed) return;
+    progress();
     const frame = Buffer.allocUnsafe(2 + response.length);
     frame.writeUInt16BE(response.length, 0);
     response.copy(frame, 2);
@@ -81,6 +109,7 @@ function serveConnection(socket: net.Socket, options: TcpOptions, handler: Query
       const message = buffered.subarray(2, 2 + length);
       buffered = buffered.subarray(2 + length);
       handler.stats.queriesTcp++;
+      progress();
       let response: Buffer | Promise<Buffer> | null;
       try {
         response = handler.handle(message, client);
@@ -109,4 +138,9 @@ function serveConnection(socket: net.Socket, options: TcpOptions, handler: Query
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     answerBuffered();
   });
+  return {
+    lastProgress: () => lastProgress,
+    pending: () => pending,
+    evict: () => { handler.stats.tcpEvicted++; socket.destroy(); },
+  };
 }

@@ -2,6 +2,7 @@ import type { LocalAddressPicker } from '../net/local-address.js';
 import type { Forwarder } from '../upstream/forwarder.js';
 import type { AnswerBuilder } from './answer-builder.js';
 import type { Answer, QueryContext, Stage } from './context.js';
+import { minimalAnyForwarder } from './minimal-any.js';
 import { accessStage } from './stages/access.js';
 import { allowStage } from './stages/allow.js';
 import { blockStage } from './stages/block.js';
@@ -18,6 +19,8 @@ export interface ChainDeps {
 
 /** The order of the query stages, written once. Each position says why it sits there. */
 export function buildChain(deps: ChainDeps): readonly Stage[] {
+  // Whatever would be forwarded, ANY gets the RFC 8482 minimal answer: never an amplifier.
+  const forwarder = minimalAnyForwarder(deps.forwarder, deps.answers.serverPayload);
   return [
     // First: a client we do not serve learns nothing, not even whether its packet was odd.
     accessStage(deps.answers),
@@ -27,10 +30,10 @@ export function buildChain(deps: ChainDeps): readonly Stage[] {
     // NTP names before lists: a camera's clock matters more than a stray list entry for pool.ntp.org.
     ntpRedirectStage(deps.answers, deps.localAddresses),
     // Allow before block: an allow entry overrides any block entry, at any depth.
-    allowStage(deps.forwarder),
+    allowStage(forwarder),
     blockStage(deps.answers),
     // Last: everything on no list follows the group policy (and it always answers).
-    unlistedPolicyStage(deps.answers, deps.forwarder),
+    unlistedPolicyStage(deps.answers, forwarder),
   ];
 }
 
