@@ -193,6 +193,7 @@ function logStartup(logger: Logger, state: ResolverState, sockets: readonly Boun
     negativeTtl: config.dns.negativeTtl,
     ednsPayload: config.dns.ednsPayload,
     tcp: config.dns.tcp,
+    rateLimit: config.dns.rateLimit.enabled ? config.dns.rateLimit : 'off',
     ntpRedirect: { enabled: config.ntpRedirect.enabled, ipv4: config.ntpRedirect.ipv4 ?? 'interface facing the client', ipv6: config.ntpRedirect.ipv6 ?? 'interface facing the client' },
     upstream: state.forwarder.describe(),
     lists: listSummary(lists),

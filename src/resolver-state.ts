@@ -31,6 +31,6 @@ export function buildResolverState(config: Config, lists: ListSet, generation: n
   const answers = new AnswerBuilder(config.dns.negativeTtl, config.dns.ednsPayload, config.ntpRedirect.ttl, generation);
   const forwarder = deps.makeForwarder(config, answers);
   const localAddresses = new LocalAddressPicker({ ipv4: config.ntpRedirect.ipv4, ipv6: config.ntpRedirect.ipv6 }, deps.interfaces);
-  const chain = buildChain({ answers, forwarder, localAddresses });
+  const chain = buildChain({ answers, forwarder, localAddresses, rateLimit: config.dns.rateLimit });
   return { state: { config, lists, groups, answers, forwarder, chain, generation }, problems: [] };
 }

@@ -31,6 +31,17 @@ const dnsSection = object({
   ednsPayload: withDefault(integer(512, 4096), 1232),
   /** TTL of the SOA on NXDOMAIN/NODATA answers camshim makes (RFC 2308 negative caching). */
   negativeTtl: withDefault(integer(0, 604_800), 3600),
+  /**
+   * Per-client query rate limit (token bucket per source address, bounded table). Off by
+   * default: a NAT or a DNS forwarder in front of camshim puts many clients behind one address.
+   */
+  rateLimit: withDefault(object({
+    enabled: withDefault(boolean(), false),
+    queriesPerSecond: withDefault(number(0.1, 1_000_000), 50),
+    burst: withDefault(integer(1, 1_000_000), 100),
+    maxClients: withDefault(integer(16, 1_000_000), 4096),
+    overLimit: withDefault(oneOf(['refuse', 'drop'] as const), 'refuse'),
+  }), {}),
 });
 
 const accessSection = object({

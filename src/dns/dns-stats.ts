@@ -4,7 +4,7 @@ import type { AnswerKind } from '../pipeline/context.js';
 export class DnsStats {
   readonly answers: Record<AnswerKind, number> = {
     sinkhole: 0, redirect: 0, unlisted: 0, 'policy-refused': 0, forward: 0, allowed: 0,
-    refused: 0, badvers: 0, notimp: 0, formerr: 0, servfail: 0,
+    refused: 0, 'rate-limited': 0, badvers: 0, notimp: 0, formerr: 0, servfail: 0,
   };
   queriesUdp = 0;
   queriesTcp = 0;

@@ -45,7 +45,7 @@ export class QueryHandler {
     this.stats.answers[answer.kind]++;
     if (isLoggedKind(answer.kind)) this.logDecision(context, answer, state);
     else if (this.logger.isLevelEnabled('debug')) this.logger.debug({ event: answer.kind, client: client.address, name: query.name, qtype: query.qtype, group: context.group.name, reason: answer.reason }, 'query');
-    return answer.response;
+    return answer.drop === true ? null : answer.response;
   }
 
   private logDecision(context: QueryContext, answer: Answer, state: ResolverState): void {

@@ -9,12 +9,14 @@ import { blockStage } from './stages/block.js';
 import { ednsVersionStage } from './stages/edns-version.js';
 import { ntpRedirectStage } from './stages/ntp-redirect.js';
 import { queryClassStage } from './stages/query-class.js';
+import { rateLimitStage, type DnsRateLimitConfig } from './stages/rate-limit.js';
 import { unlistedPolicyStage } from './stages/unlisted-policy.js';
 
 export interface ChainDeps {
   readonly answers: AnswerBuilder;
   readonly forwarder: Forwarder;
   readonly localAddresses: LocalAddressPicker;
+  readonly rateLimit: DnsRateLimitConfig;
 }
 
 /** The order of the query stages, written once. Each position says why it sits there. */
@@ -22,7 +24,9 @@ export function buildChain(deps: ChainDeps): readonly Stage[] {
   // Whatever would be forwarded, ANY gets the RFC 8482 minimal answer: never an amplifier.
   const forwarder = minimalAnyForwarder(deps.forwarder, deps.answers.serverPayload);
   return [
-    // First: a client we do not serve learns nothing, not even whether its packet was odd.
+    // First: a flood is cut before any other work, whoever sends it (refused clients included).
+    rateLimitStage(deps.answers, deps.rateLimit),
+    // A client we do not serve learns nothing, not even whether its packet was odd.
     accessStage(deps.answers),
     // Protocol checks before any data decision: a BADVERS client must retry with version 0.
     ednsVersionStage(deps.answers),

@@ -16,15 +16,18 @@ export interface ClientInfo {
  * Why an answer was given. The same words appear in logs, metrics and `camshim query`.
  * sinkhole: on a blocklist. redirect: NTP name answered with camshim's address. unlisted: on no
  * list, group policy nxdomain. policy-refused: on no list, group policy refuse. forward: sent
- * upstream. refused: client outside the access networks. Others are protocol answers.
+ * upstream. refused: client outside the access networks. rate-limited: over dns.rateLimit.
+ * Others are protocol answers.
  */
 export type AnswerKind =
   | 'sinkhole' | 'redirect' | 'unlisted' | 'policy-refused' | 'forward' | 'allowed'
-  | 'refused' | 'badvers' | 'notimp' | 'formerr' | 'servfail';
+  | 'refused' | 'rate-limited' | 'badvers' | 'notimp' | 'formerr' | 'servfail';
 
 export interface Answer {
   readonly kind: AnswerKind;
   readonly response: Buffer | Promise<Buffer>;
+  /** Send nothing at all (a rate-limited client with overLimit: drop). */
+  readonly drop?: true;
   /** Human reason, e.g. "tplink.list:12 tplinkcloud.com". */
   readonly reason: string;
   /** Rule index in the list table, when a list rule decided. */

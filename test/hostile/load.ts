@@ -67,11 +67,12 @@ export function udpLoad(address: string, port: number, count: number, make: (ind
 }
 
 /**
- * Fires `count` datagrams without waiting for answers (`perTick` per event-loop turn), then
+ * Fires `count` datagrams without waiting for answers (`perTick` per event-loop turn, or per
+ * `intervalMs` when given), then
  * waits `settleMs` and reports how many datagrams came back and their sizes against what was sent.
  */
 export function udpBlast(address: string, port: number, count: number, make: (index: number) => Buffer,
-  options: { perTick?: number; settleMs?: number; onReply?: (reply: Buffer) => void } = {}): Promise<{ sent: number; replies: number; ms: number }> {
+  options: { perTick?: number; intervalMs?: number; settleMs?: number; onReply?: (reply: Buffer) => void } = {}): Promise<{ sent: number; replies: number; ms: number }> {
   const perTick = options.perTick ?? 200;
   const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
   let sent = 0;
@@ -81,7 +82,7 @@ export function udpBlast(address: string, port: number, count: number, make: (in
   return new Promise((resolve) => {
     const tick = (): void => {
       for (let i = 0; i < perTick && sent < count; i++) socket.send(make(sent++), port, address);
-      if (sent < count) { setImmediate(tick); return; }
+      if (sent < count) { if (options.intervalMs === undefined) setImmediate(tick); else setTimeout(tick, options.intervalMs); return; }
       setTimeout(() => { socket.close(); resolve({ sent, replies, ms: performance.now() - started }); }, options.settleMs ?? 300);
     };
     tick();
