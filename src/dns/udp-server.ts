@@ -15,16 +15,29 @@ function isWildcardAddress(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
 
-/** One UDP socket. The handler does the work; this file only moves datagrams. */
-export function startUdpServer(address: string, port: number, handler: QueryHandler, logger: Logger): Promise<BoundSocket> {
+/**
+ * Replies go to the literal address a datagram came from, so no name lookup is needed; the
+ * default (dns.lookup) would still cost a nextTick and closures on every send.
+ */
+function literalLookup(address: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family);
+}
+
+/**
+ * One UDP socket. The handler does the work; this file only moves datagrams.
+ * `shared`: in a cluster worker the socket is shared with the other workers (the primary owns it).
+ */
+export function startUdpServer(address: string, port: number, handler: QueryHandler, logger: Logger, options: { shared?: boolean } = {}): Promise<BoundSocket> {
   const family = address.includes(':') ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: false });
+  const socket = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: false, lookup: literalLookup as never });
   // A wildcard socket cannot tell which local address a datagram hit; a specific one can.
   const localAddress = isWildcardAddress(address) ? undefined : address;
+  // One callback for every send: no closure per packet.
+  const onSent = (error: Error | null): void => {
+    if (error) logger.debug({ err: error }, 'udp send failed');
+  };
   const send = (response: Buffer, rinfo: dgram.RemoteInfo): void => {
-    socket.send(response, rinfo.port, rinfo.address, (error) => {
-      if (error) logger.debug({ err: error, client: rinfo.address }, 'udp send failed');
-    });
+    socket.send(response, rinfo.port, rinfo.address, onSent);
   };
   socket.on('message', (packet, rinfo) => {
     handler.stats.queriesUdp++;
@@ -50,7 +63,7 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
       reject(bindError(error, 'udp', address, port));
     };
     socket.once('error', onError);
-    socket.bind({ address, port, exclusive: true }, () => {
+    socket.bind({ address, port, exclusive: options.shared !== true }, () => {
       socket.off('error', onError);
       socket.on('error', (error) => logger.warn({ err: error }, 'udp socket error'));
       const bound = socket.address();
