@@ -10,6 +10,7 @@ import { startUdpServer, type BoundSocket } from './dns/udp-server.js';
 import { CamshimError, formatProblem, type Problem } from './errors.js';
 import { loadListSet, type ListSet } from './lists/list-set.js';
 import type { InterfaceSource } from './net/local-address.js';
+import { coalescing } from './reload-queue.js';
 import { buildResolverState, type ResolverState } from './resolver-state.js';
 import { PlannedForwarder, type Forwarder } from './upstream/forwarder.js';
 import { affectedByLists } from './upstream/list-flush.js';
@@ -106,7 +107,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await upstream.start(config, selfViewOf(sockets, options.interfaces));
   logStartup(logger, prepared.state, sockets);
 
-  let reloading: Promise<{ applied: boolean; problems: Problem[] }> | undefined;
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
     const started = performance.now();
     try {
@@ -142,12 +142,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     handler,
     upstream,
     ntp,
-    reload() {
-      // Reloads never overlap: a SIGHUP storm runs one reload at a time, the last one wins.
-      const run = (reloading ?? Promise.resolve()).then(reloadOnce, reloadOnce);
-      reloading = run;
-      return run;
-    },
+    // Reloads never overlap, and a SIGHUP storm collapses into one queued reload: the last one wins.
+    reload: coalescing(reloadOnce),
     async close() {
       await Promise.all([...sockets.map((socket) => socket.close()), ntp?.close()]);
       await handler.state.forwarder.close();

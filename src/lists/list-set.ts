@@ -43,6 +43,12 @@ export interface ListSet {
 
 interface SourceFile { file: string; kind: ListKind | 'never-block'; bundled: boolean; name?: string }
 
+/** True when the file holds nothing but whitespace. */
+function isBlank(bytes: Uint8Array): boolean {
+  for (const byte of bytes) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  return true;
+}
+
 /** A list file whose contents are mostly not rules is rejected whole (an HTML error page, a binary). */
 function looksLikeGarbage(contentLines: number, badLines: number): boolean {
   return contentLines >= 4 && badLines * 2 > contentLines;
@@ -123,6 +129,11 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
       modifiedAt = (await stat(source.file)).mtime;
     } catch (error) {
       errors.push({ code: 'LIST_READ', file: source.file, message: `cannot read list: ${describeFsError(error)}` });
+      continue;
+    }
+    if (isBlank(bytes)) {
+      // Most often a file caught mid-write (truncated, not yet filled): taking it would unblock a whole vendor.
+      errors.push({ code: 'LIST_INVALID', file: source.file, message: 'the list file is empty (truncated or half-written?); a list meant to be empty needs at least a comment line' });
       continue;
     }
     const action: RuleAction = source.kind === 'allow' ? 'allow' : source.kind === 'ntp' ? 'redirect' : 'block';
