@@ -21,9 +21,11 @@ export interface TestUpstream {
 export async function startTestUpstream(): Promise<TestUpstream> {
   const udp = dgram.createSocket('udp4');
   let garbleCounter = 0;
+  let closed = false;
   const state: TestUpstream = {
     port: 0, mode: 'answer', delayMs: 0, received: { udp: 0, tcp: 0, any: 0 },
     close: async () => {
+      closed = true;
       await new Promise<void>((resolve) => udp.close(() => resolve()));
       await new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); tcp.close(() => resolve()); });
     },
@@ -75,7 +77,7 @@ export async function startTestUpstream(): Promise<TestUpstream> {
   };
   udp.on('message', (query, from) => {
     state.received.udp++;
-    respond(query, (reply) => udp.send(reply, from.port, from.address));
+    respond(query, (reply) => { if (!closed) udp.send(reply, from.port, from.address); });
   });
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
