@@ -16,6 +16,7 @@ import { encodeUpstreamQuery, canonicalQuestion } from '../../src/dns/wire/quest
 import { CamshimError } from '../../src/errors.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { parseList } from '../../src/lists/parse.js';
+import { scanList } from '../../src/lists/scan-list.js';
 import { classifyTrailer, decodeHeader, encodeHeader, MODE, NTP_HEADER_LENGTH } from '../../src/ntp/packet.js';
 import { respond } from '../../src/ntp/responder.js';
 import type { TimeState } from '../../src/ntp/time-state.js';
@@ -296,7 +297,7 @@ describe('list and config parsers on hostile text', () => {
     return rng.chance(0.5) ? bytes.toString('utf8') : bytes.toString('latin1');
   };
 
-  test('parseList: never throws; every problem is LIST_INVALID with a line; problems stay bounded', () => {
+  test('parseList and scanList: never throw; every problem is LIST_INVALID with a line; problems stay bounded', () => {
     const rng = fuzzSeed('parseList');
     for (let i = 0; i < N(20_000); i++) {
       const text = rng.chance(0.2) ? rng.bytes(rng.int(400)).toString('latin1') : textMutate(rng, SAMPLE_LIST);
@@ -309,6 +310,23 @@ describe('list and config parsers on hostile text', () => {
       for (const problem of parsed.problems) assert.equal(problem.code, 'LIST_INVALID');
       assert.ok(parsed.problems.length <= 51);
       for (const entry of parsed.entries) assert.ok(entry.name.length <= 253 && entry.name.includes('.'), JSON.stringify(entry));
+    }
+    // The loader's byte-level scanner (what the daemon runs) gets the same inputs.
+    const rng2 = fuzzSeed('scanList');
+    for (let i = 0; i < N(20_000); i++) {
+      const bytes = rng2.chance(0.2) ? rng2.bytes(rng2.int(400)) : mutate(rng2, Buffer.from(SAMPLE_LIST));
+      let scanned;
+      try {
+        scanned = scanList(bytes, 'fuzz.list', 'block');
+      } catch (error) {
+        assert.fail(`scanList threw ${String(error)} for ${hex(bytes)}`);
+      }
+      for (const problem of scanned.problems) assert.equal(problem.code, 'LIST_INVALID');
+      assert.ok(scanned.problems.length <= 51);
+      for (let e = 0; e < scanned.count; e++) {
+        if (scanned.slow[e]! >= 0) continue;
+        assert.ok(scanned.end[e]! <= bytes.length && scanned.start[e]! <= scanned.end[e]! && scanned.end[e]! - scanned.start[e]! <= 253, `entry ${e} out of range for ${hex(bytes)}`);
+      }
     }
     // Oversized: a 5 MB line and 200 000 bad lines are skipped and counted, not kept.
     const huge = parseList(`${'a'.repeat(5_000_000)}.example\n${'bad line here\n'.repeat(200_000)}`, 'huge.list', 'block');
