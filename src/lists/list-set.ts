@@ -131,8 +131,9 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
       errors.push({ code: 'LIST_READ', file: source.file, message: `cannot read list: ${describeFsError(error)}` });
       continue;
     }
-    if (isBlank(bytes)) {
+    if (isBlank(bytes) && (source.kind === 'block' || source.kind === 'allow')) {
       // Most often a file caught mid-write (truncated, not yet filled): taking it would unblock a whole vendor.
+      // (ntp-hosts and never-block are camshim's own files, and an empty one unblocks nothing.)
       errors.push({ code: 'LIST_INVALID', file: source.file, message: 'the list file is empty (truncated or half-written?); a list meant to be empty needs at least a comment line' });
       continue;
     }
