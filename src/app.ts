@@ -26,6 +26,8 @@ export interface DaemonOptions {
   readonly logger: Logger;
   readonly bundledListsDir?: string;
   readonly interfaces?: InterfaceSource;
+  /** Set in a `--workers` cluster worker: sockets are shared, and only slot 0 serves NTP (one NTP socket per port). */
+  readonly worker?: { readonly slot: number };
 }
 
 export interface Daemon {
@@ -78,7 +80,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const sockets: BoundSocket[] = [];
   try {
     for (const address of config.dns.listen) {
-      const bound = await bindAddress(address, config, handler, logger, sockets.length);
+      const bound = await bindAddress(address, config, handler, logger, sockets.length, options.worker !== undefined);
       sockets.push(...bound);
     }
     if (sockets.length === 0) throw new CamshimError('DNS_BIND_ADDRESS', 'no DNS socket could be bound; check dns.listen / --listen', {});
@@ -86,7 +88,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await Promise.all(sockets.map((socket) => socket.close()));
     throw error;
   }
-  const ntpOptions = ntpOptionsFromConfig(config);
+  const ntpOptions = options.worker !== undefined && options.worker.slot !== 0 ? undefined : ntpOptionsFromConfig(config);
   let ntp: NtpServerHandle | undefined;
   if (ntpOptions !== undefined) {
     try {
@@ -151,14 +153,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 }
 
-async function bindAddress(address: string, config: Config, handler: QueryHandler, logger: Logger, alreadyBound: number): Promise<BoundSocket[]> {
+async function bindAddress(address: string, config: Config, handler: QueryHandler, logger: Logger, alreadyBound: number, shared: boolean): Promise<BoundSocket[]> {
   const bound: BoundSocket[] = [];
   try {
-    const udp = await startUdpServer(address, config.dns.port, handler, logger);
+    const udp = await startUdpServer(address, config.dns.port, handler, logger, { shared });
     bound.push(udp);
     if (config.dns.tcp.enabled) {
       // With port 0 the UDP socket picked a port; TCP takes the same one so clients need one number.
-      bound.push(await startTcpServer(address, udp.port, config.dns.tcp, handler, logger));
+      bound.push(await startTcpServer(address, udp.port, config.dns.tcp, handler, logger, { shared }));
     }
     return bound;
   } catch (error) {

@@ -31,6 +31,8 @@ const dnsSection = object({
   ednsPayload: withDefault(integer(512, 4096), 1232),
   /** TTL of the SOA on NXDOMAIN/NODATA answers camshim makes (RFC 2308 negative caching). */
   negativeTtl: withDefault(integer(0, 604_800), 3600),
+  /** Processes answering queries on the same sockets (one per core); 1: no cluster. Each holds its own list table. */
+  workers: withDefault(integer(1, 64), 1),
   /**
    * Per-client query rate limit (token bucket per source address, bounded table). Off by
    * default: a NAT or a DNS forwarder in front of camshim puts many clients behind one address.

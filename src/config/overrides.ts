@@ -10,6 +10,7 @@ export interface ConfigOverrides {
   readonly upstreams?: readonly string[];
   readonly resolvConf?: string;
   readonly logLevel?: LogLevel;
+  readonly workers?: number;
 }
 
 /** Returns a new config with the flags applied; the input is not changed. */
@@ -21,6 +22,7 @@ export function applyOverrides(config: Config, overrides: ConfigOverrides): Conf
   if (overrides.upstreams !== undefined && overrides.upstreams.length > 0) next.upstream.servers = [...overrides.upstreams];
   if (overrides.resolvConf !== undefined) next.upstream.resolvConf = overrides.resolvConf;
   if (overrides.logLevel !== undefined) next.log.level = overrides.logLevel;
+  if (overrides.workers !== undefined) next.dns.workers = overrides.workers;
   for (const path of overrides.blocklists ?? []) next.lists.sources.push({ path, kind: 'block', name: undefined });
   return next;
 }

@@ -19,7 +19,8 @@ const MAX_PENDING_RESPONSES = 64;
  * event-driven, so one that stalls mid-message holds only its own buffer (at most one 64 KiB
  * message plus a chunk). At the cap the stalest idle connection is closed for the new one.
  */
-export function startTcpServer(address: string, port: number, options: TcpOptions, handler: QueryHandler, logger: Logger): Promise<BoundSocket> {
+/** `shared`: in a cluster worker the listening socket is the primary's, shared by all workers. */
+export function startTcpServer(address: string, port: number, options: TcpOptions, handler: QueryHandler, logger: Logger, sharing: { shared?: boolean } = {}): Promise<BoundSocket> {
   const sockets = new Map<net.Socket, Connection>();
   const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
     // At the cap, the connection that has gone longest without a complete query makes room:
@@ -36,7 +37,7 @@ export function startTcpServer(address: string, port: number, options: TcpOption
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(bindError(error, 'tcp', address, port));
     server.once('error', onError);
-    server.listen({ host: address, port, ipv6Only: address.includes(':'), exclusive: true }, () => {
+    server.listen({ host: address, port, ipv6Only: address.includes(':'), exclusive: sharing.shared !== true }, () => {
       server.off('error', onError);
       server.on('error', (error) => logger.warn({ err: error }, 'tcp server error'));
       const bound = server.address() as net.AddressInfo;
