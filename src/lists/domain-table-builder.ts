@@ -1,5 +1,6 @@
 import { ACTION_CODES, DomainTable, LOAD_FACTOR, MAX_RULES_PER_NAME, SCOPE_CODES } from './domain-table.js';
-import { hashBytes, tagOf } from './name-hash.js';
+import { FNV_OFFSET, FNV_PRIME, hashBytes, tagOf } from './name-hash.js';
+import { NAME_SUFFIXES } from './name-suffixes.js';
 import type { RuleAction, RuleScope } from './rule.js';
 
 type Growable = Uint8Array | Uint32Array | Int32Array;
@@ -27,6 +28,33 @@ function writeVarint(out: Uint8Array, offset: number, value: number): number {
   }
   out[offset++] = value;
   return offset;
+}
+
+/** Running (unfinished) right-to-left FNV of each suffix, with its leading dot -> suffix code. */
+const SUFFIX_CODES = new Map<number, number>();
+NAME_SUFFIXES.forEach((suffix, code) => {
+  if (code === 0) return;
+  let hash = FNV_OFFSET;
+  for (let i = suffix.length - 1; i >= 0; i--) hash = Math.imul(hash ^ suffix.charCodeAt(i), FNV_PRIME);
+  SUFFIX_CODES.set(hash | 0, code);
+});
+
+/** The longest coded suffix of bytes[start, end) (code 0: none). */
+function suffixCodeOf(bytes: Uint8Array, start: number, end: number): number {
+  let hash = FNV_OFFSET;
+  let best = 0;
+  for (let i = end - 1; i > start; i--) {
+    hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
+    if (bytes[i] !== 0x2e) continue;
+    const code = SUFFIX_CODES.get(hash | 0);
+    if (code === undefined) continue;
+    // Check the bytes: a hash hit is only a hint.
+    const suffix = NAME_SUFFIXES[code]!;
+    let same = suffix.length === end - i;
+    for (let j = 0; same && j < suffix.length; j++) same = bytes[i + j] === suffix.charCodeAt(j);
+    if (same) best = code;
+  }
+  return best;
 }
 
 /**
@@ -159,7 +187,13 @@ export class DomainTableBuilder {
   /** Lays out the final table. The builder must not be used afterwards. */
   finish(): DomainTable {
     const count = this.nameCount;
-    let size = this.namesLength;
+    const suffixCodes = new Uint8Array(count);
+    let size = this.namesLength + count;
+    for (let id = 0; id < count; id++) {
+      const code = suffixCodeOf(this.names, this.nameStart[id]!, this.nameStart[id + 1]!);
+      suffixCodes[id] = code;
+      size -= NAME_SUFFIXES[code]!.length;
+    }
     for (let r = 0; r < this.ruleCount; r++) size += varintLength(this.ruleHeader[r]! + 1) + varintLength(this.ruleLine[r]!);
     const records = new Uint8Array(Math.max(1, size));
     const capacity = Math.max(8, Math.ceil(count / LOAD_FACTOR) + 1);
@@ -172,8 +206,10 @@ export class DomainTableBuilder {
       const end = this.nameStart[id + 1]!;
       const record = offset;
       const names = this.names;
-      for (let k = start; k < end; k++) records[offset++] = names[k]!;
-      records[offset - 1]! |= 0x80;
+      const code = suffixCodes[id]!;
+      const stored = end - NAME_SUFFIXES[code]!.length;
+      for (let k = start; k < stored; k++) records[offset++] = names[k]!;
+      records[offset++] = 0x80 | code;
       let ruleCount = 0;
       for (let r = this.firstRule[id]!; r !== -1; r = this.ruleNext[r]!) {
         if (++ruleCount > MAX_RULES_PER_NAME) throw new RangeError(`domain table: more than ${MAX_RULES_PER_NAME} rules for one name`);

@@ -1,5 +1,6 @@
 import type { RuleAction, RuleScope } from './rule.js';
 import { FNV_OFFSET, FNV_PRIME, finishHash, hashText, tagOf } from './name-hash.js';
+import { NAME_SUFFIXES } from './name-suffixes.js';
 // A safe cycle: each module uses the other only inside functions, never while loading.
 import { DomainTableBuilder } from './domain-table-builder.js';
 
@@ -10,8 +11,9 @@ export { DomainTableBuilder };
  * million names cost about 30 bytes each (a `Set<string>` costs ~150), lookups allocate
  * nothing, and the arrays can be written to and read from a cache file as they are.
  *
- * `records`: per name, its bytes (the last one with bit 7 set: names are ASCII, so that bit is
- * free and no length byte is needed), then its rules, each a varint header
+ * `records`: per name, its bytes up to a common suffix such as `.com` (name-suffixes.ts), then
+ * one terminator byte `0x80 | suffix code` (names are ASCII, so bit 7 marks it and no length
+ * byte is needed), then its rules, each a varint header
  * `list << 5 | scope << 3 | action << 1 | more` and a varint line number.
  * `tags` / `offsets`: an open-addressing table (linear probing, load <= 0.8) of record offsets.
  * A one-byte tag from the hash sits beside each slot, so a probe reads a record only when its
@@ -80,6 +82,8 @@ export class DomainTable {
   private readonly scale: number;
   readonly nameCount: number;
   readonly ruleCount: number;
+  /** Set by `find`: where the found record's rules start. Read at once (lookups are synchronous). */
+  private rulesAt = 0;
 
   constructor(parts: DomainTableParts) {
     if (parts.tags.length !== parts.offsets.length || parts.tags.length === 0) throw new RangeError('domain table: tags and offsets must have the same non-zero length');
@@ -119,15 +123,15 @@ export class DomainTable {
       hash = Math.imul(hash ^ name.charCodeAt(i), FNV_PRIME);
       if (i === 0 || name.charCodeAt(i - 1) === 0x2e) {
         const record = this.find(name, i, length, finishHash(hash));
-        if (record >= 0) this.applyRules(record, length - i, i === 0, i, filter, out);
+        if (record >= 0) this.applyRules(record, this.rulesAt, i === 0, i, filter, out);
       }
     }
     return out;
   }
 
-  private applyRules(record: number, nameLength: number, isWholeName: boolean, suffix: number, filter: MatchFilter, out: NameMatch): void {
+  private applyRules(record: number, rulesAt: number, isWholeName: boolean, suffix: number, filter: MatchFilter, out: NameMatch): void {
     const records = this.records;
-    let offset = record + nameLength;
+    let offset = rulesAt;
     for (let ordinal = 0; ; ordinal++) {
       // Header varint: 1 byte for lists 0-3, 2 bytes up to list 511.
       let header = records[offset++]!;
@@ -156,7 +160,7 @@ export class DomainTable {
     }
   }
 
-  /** Offset of the record for name[from, to), or -1. */
+  /** Offset of the record for name[from, to) (its rules start at `rulesAt`), or -1. */
   private find(name: string, from: number, to: number, hash: number): number {
     const tags = this.tags;
     const capacity = this.capacity;
@@ -167,23 +171,31 @@ export class DomainTable {
       if (stored === 0) return -1;
       if (stored === tag) {
         const record = this.offsets[slot]!;
-        if (this.sameName(record, name, from, to)) return record;
+        const rulesAt = this.sameName(record, name, from, to);
+        if (rulesAt >= 0) { this.rulesAt = rulesAt; return record; }
       }
       slot = slot + 1 === capacity ? 0 : slot + 1;
     }
     return -1;
   }
 
-  private sameName(record: number, name: string, from: number, to: number): boolean {
+  /** When the record holds name[from, to): the offset just past its terminator (its rules). Else -1. */
+  private sameName(record: number, name: string, from: number, to: number): number {
     const records = this.records;
-    const last = to - 1;
-    for (let k = from; k < last; k++) {
-      const expected = name.charCodeAt(k);
-      // A stored byte with bit 7 set ends a shorter name; a query byte >= 0x80 matches no rule.
-      if (records[record++] !== expected || expected >= 0x80) return false;
+    let at = from;
+    for (let k = record; ; k++) {
+      const byte = records[k]!;
+      if (byte >= 0x80) {
+        // The terminator: what is left of the query must be exactly the coded suffix.
+        const suffix = NAME_SUFFIXES[byte & 0x7f];
+        if (suffix === undefined || to - at !== suffix.length) return -1;
+        for (let j = 0; j < suffix.length; j++) if (name.charCodeAt(at + j) !== suffix.charCodeAt(j)) return -1;
+        return k + 1;
+      }
+      // Stored bytes are ASCII, so a query byte >= 0x80 never matches.
+      if (at >= to || name.charCodeAt(at) !== byte) return -1;
+      at++;
     }
-    const expected = name.charCodeAt(last);
-    return expected < 0x80 && records[record] === (expected | 0x80);
   }
 
   /** The rule at `index`, for reports and logs (off the hot path). */
@@ -194,7 +206,8 @@ export class DomainTable {
     let end = record;
     while (records[end]! < 0x80) end++;
     let name = '';
-    for (let k = record; k <= end; k++) name += String.fromCharCode(records[k]! & 0x7f);
+    for (let k = record; k < end; k++) name += String.fromCharCode(records[k]!);
+    name += NAME_SUFFIXES[records[end]! & 0x7f] ?? '';
     let offset = end + 1;
     for (let current = 0; ; current++) {
       const header = readVarint(records, offset);
@@ -213,7 +226,7 @@ export class DomainTable {
     if (name === '') return result;
     const record = this.find(name, 0, name.length, hashText(name, 0, name.length));
     if (record < 0) return result;
-    let offset = record + name.length;
+    let offset = this.rulesAt;
     for (let ordinal = 0; ; ordinal++) {
       const header = readVarint(this.records, offset);
       offset = readVarint(this.records, header.next).next;

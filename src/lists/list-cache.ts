@@ -17,7 +17,7 @@ import type { ListInfo } from './list-set.js';
  * loads the text and writes a fresh cache. A cache can make loading faster, never different.
  */
 
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 export const CACHE_FILE = 'lists.cache';
 const MAGIC = Buffer.from('camshim-lists\n\0\0', 'latin1');
 const PRELUDE = MAGIC.length + 8;

@@ -60,3 +60,20 @@ test('many names: every inserted name is found, absent ones are not (hash collis
   for (let i = 0; i < 5_000; i++) assert.equal(table.match(`host${i}.vendor${(i + 1) % 97}.example`, all, emptyMatch()).block, -1);
   assert.ok(table.byteSize / 50_000 < 80, `bytes per name ${table.byteSize / 50_000}`);
 });
+
+test('common suffixes are stored as one byte and still match exactly', () => {
+  const names = ['a.com', 'b.co.uk', 'co.uk.example', 'x.uk', 'plain.example', 'deep.sub.com.br', 'com.com', 'a.comx'];
+  const table = DomainTable.build(names.map((name, i) => rule(name, 0, 'block', 'subtree', i + 1)));
+  for (const [i, name] of names.entries()) {
+    const match = table.match(`www.${name}`, all, emptyMatch());
+    assert.ok(match.block >= 0, name);
+    assert.equal(table.rule(match.block).name, name);
+    assert.equal(table.rule(match.block).line, i + 1);
+    assert.deepEqual(table.rulesFor(name).map((r) => table.rule(r).name), [name]);
+  }
+  for (const miss of ['b.uk', 'a.co', 'com', 'uk', 'a.co.uk', 'b.com.uk', 'a.comx.com', 'x.co.uk', 'br', 'sub.com.br', 'a.c\u00f6m']) {
+    assert.equal(table.match(miss, all, emptyMatch()).block, -1, miss);
+  }
+  const plain = DomainTable.build([rule('host.vendor.example')]);
+  assert.ok(table.byteSize < plain.byteSize * names.length, 'suffixes shrink the records');
+});
