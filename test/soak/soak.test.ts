@@ -78,7 +78,9 @@ test(`soak: ${SECONDS} s of mixed good and hostile load with reloads and upstrea
     const code = await daemon.stop();
     await upstream.close();
     assert.equal(code, 0);
-    const stop = daemon.logs.find((line) => line.event === 'stop') as { stats?: { internalErrors?: number } } | undefined;
+    const stop = daemon.logs.find((line) => line.event === 'stop') as { stats?: { internalErrors?: number }; upstream?: unknown } | undefined;
+    // The daemon's own counters, to tell a datagram the kernel dropped from one camshim did not answer.
+    console.log(`# soak daemon counters: ${JSON.stringify(stop?.stats)} upstream ${JSON.stringify(stop?.upstream)}`);
     assert.equal(stop?.stats?.internalErrors, 0);
   }
 });
