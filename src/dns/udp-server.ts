@@ -23,13 +23,17 @@ function literalLookup(address: string, family: number, callback: (error: Error 
   callback(null, address, family);
 }
 
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 /**
  * One UDP socket. The handler does the work; this file only moves datagrams.
  * `shared`: in a cluster worker the socket is shared with the other workers (the primary owns it).
  */
 export function startUdpServer(address: string, port: number, handler: QueryHandler, logger: Logger, options: { shared?: boolean } = {}): Promise<BoundSocket> {
   const family = address.includes(':') ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: false, lookup: literalLookup as never });
+  // A larger receive buffer absorbs bursts (a camera storm, a GC pause) instead of the kernel dropping
+  // them; the kernel caps it at net.core.rmem_max without error.
+  const socket = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: false, lookup: literalLookup as never, recvBufferSize: UDP_RECEIVE_BUFFER });
   // A wildcard socket cannot tell which local address a datagram hit; a specific one can.
   const localAddress = isWildcardAddress(address) ? undefined : address;
   // One callback for every send: no closure per packet.
