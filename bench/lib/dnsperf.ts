@@ -1,0 +1,72 @@
+import { runPinned } from './proc.js';
+import { percentile } from './stats.js';
+
+export interface DnsperfResult {
+  readonly sent: number;
+  readonly completed: number;
+  readonly lost: number;
+  readonly qps: number;
+  readonly avgLatencyMs: number;
+  /** Per-query latencies (ms), sorted; only with `perQuery`. */
+  readonly latenciesMs?: Float64Array;
+  readonly rcodes: string;
+}
+
+export interface DnsperfRun {
+  readonly port: number;
+  readonly queryFile: string;
+  readonly seconds: number;
+  /** CPUs dnsperf may use (taskset list). */
+  readonly cpus: string;
+  /** Rate cap (-Q); none: as fast as the server answers. */
+  readonly maxQps?: number;
+  readonly outstanding?: number;
+  readonly clients?: number;
+  /** Local source address (-a): loopback only. */
+  readonly source?: string;
+  /** Record each query's latency (-v). */
+  readonly perQuery?: boolean;
+  /** Scheduling niceness: a load generator sharing a core with a measuring client must not starve it. */
+  readonly nice?: number;
+}
+
+function number(text: string, pattern: RegExp): number {
+  const match = pattern.exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** Runs dnsperf against 127.0.0.1:`port` for a bounded time and parses its summary. */
+export async function runDnsperf(run: DnsperfRun): Promise<DnsperfResult> {
+  const args = [
+    '-s', '127.0.0.1', '-p', String(run.port), '-d', run.queryFile, '-l', String(run.seconds),
+    '-t', '2', '-q', String(run.outstanding ?? 200), '-c', String(run.clients ?? 1),
+    ...(run.maxQps === undefined ? [] : ['-Q', String(run.maxQps)]),
+    ...(run.source === undefined ? [] : ['-a', run.source]),
+    ...(run.perQuery === true ? ['-v'] : []),
+  ];
+  const { stdout, stderr, code } = await runPinned(run.cpus, 'dnsperf', args, (run.seconds + 15) * 1000, run.nice ?? 0);
+  if (code !== 0) throw new Error(`dnsperf exited ${code}: ${stderr.slice(0, 500)}`);
+  let latenciesMs: Float64Array | undefined;
+  if (run.perQuery === true) {
+    const values: number[] = [];
+    for (const line of stdout.split('\n')) {
+      if (!line.startsWith('> ')) continue;
+      const seconds = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (Number.isFinite(seconds)) values.push(seconds * 1000);
+    }
+    latenciesMs = Float64Array.from(values).sort();
+  }
+  return {
+    sent: number(stdout, /Queries sent:\s+(\d+)/),
+    completed: number(stdout, /Queries completed:\s+(\d+)/),
+    lost: number(stdout, /Queries lost:\s+(\d+)/),
+    qps: number(stdout, /Queries per second:\s+([\d.]+)/),
+    avgLatencyMs: number(stdout, /Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    rcodes: /Response codes:\s+(.*)/.exec(stdout)?.[1] ?? '',
+    ...(latenciesMs === undefined ? {} : { latenciesMs }),
+  };
+}
+
+export function latencySummary(sorted: Float64Array): { p50: number; p99: number; p999: number; max: number } {
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1] ?? Number.NaN };
+}

@@ -1,0 +1,342 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseConfigText } from '../../src/config/load-config.js';
+import { emptyMatch } from '../../src/lists/domain-table.js';
+import { loadListSet } from '../../src/lists/list-set.js';
+import type { Dataset } from './data.js';
+import { latencySummary, runDnsperf, type DnsperfResult } from './dnsperf.js';
+import { cpuSeconds, rssBytes, runPinned, sleep, stopProcess } from './proc.js';
+import { startServer, type RunningServer, type ServerKind, type ServerSpec } from './servers.js';
+import { median } from './stats.js';
+
+/** Where things run: servers on one core, load generators on another (when there are two). */
+export interface Placement {
+  readonly serverCpus: string;
+  readonly clientCpus: string;
+  readonly allCpus: string;
+}
+
+export interface BenchContext {
+  readonly placement: Placement;
+  readonly outDir: string;
+  readonly workDir: string;
+  readonly cacheDir: string;
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly latencySeconds: number;
+  readonly latencyRate: number;
+  readonly peers: readonly ServerKind[];
+  log(text: string): void;
+}
+
+let nextPort = 25_300;
+const port = (): number => nextPort++;
+
+export interface ServerResult {
+  readonly label: string;
+  readonly kind: ServerKind;
+  readonly readyMs: number;
+  readonly rssIdleMb: number;
+  readonly rssAfterMb: number;
+  readonly qps: number[];
+  readonly cpuUsPerQuery: number[];
+  readonly lost: number[];
+  readonly latency: { p50: number; p99: number; p999: number; max: number; lost: number; sent: number }[];
+  readonly medianQps: number;
+  readonly medianCpuUs: number;
+  readonly medianP99: number;
+  readonly medianP50: number;
+}
+
+export interface ThroughputResult {
+  readonly dataset: string;
+  readonly names: number;
+  readonly servers: ServerResult[];
+  /** camshim q/s divided by the peer's, per round (same round), then the median. */
+  readonly ratios: Record<string, { perRound: number[]; median: number }>;
+}
+
+const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+
+/** Latencies of one fixed-rate run, lost queries counted as the 2 s timeout. */
+function latencyOf(result: DnsperfResult): ServerResult['latency'][number] {
+  const sorted = result.latenciesMs ?? new Float64Array();
+  const lost = Math.max(0, result.lost);
+  const all = new Float64Array(sorted.length + lost);
+  all.set(sorted);
+  all.fill(2000, sorted.length);
+  return { ...latencySummary(all), lost, sent: result.sent };
+}
+
+/**
+ * Throughput and fixed-rate latency for camshim and the peers on one dataset. All servers
+ * run at once (idle ones cost nothing) and are measured in turn, A B C A B C, so slow drifts
+ * in machine load hit every server alike; ratios are taken within a round.
+ */
+export async function throughputPhase(context: BenchContext, dataset: Dataset): Promise<ThroughputResult> {
+  const { placement } = context;
+  const kinds: ServerKind[] = ['camshim', ...context.peers];
+  const servers: RunningServer[] = [];
+  const results = new Map<RunningServer, { qps: number[]; cpu: number[]; lost: number[]; latency: ServerResult['latency']; rssIdle: number }>();
+  try {
+    for (const kind of kinds) {
+      const spec: ServerSpec = {
+        kind, label: kind, port: port(), cpus: placement.serverCpus, listFile: dataset.listFile, names: dataset.names,
+        workDir: context.workDir, ...(kind === 'camshim' ? { cacheDir: context.cacheDir } : {}),
+      };
+      context.log(`  starting ${kind} with the ${dataset.name} list (${dataset.names.length} names)`);
+      const server = await startServer(spec, path.join(context.outDir, `${kind}-${dataset.name}.log`));
+      servers.push(server);
+      await sleep(500);
+      results.set(server, { qps: [], cpu: [], lost: [], latency: [], rssIdle: rssBytes(server.pid) });
+    }
+    const dnsperf = (server: RunningServer, seconds: number, extra: { maxQps?: number; perQuery?: boolean } = {}): Promise<DnsperfResult> =>
+      runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds, cpus: placement.clientCpus, ...extra });
+    for (const server of servers) await dnsperf(server, 1); // warm-up: JIT, caches
+    for (let round = 0; round < context.rounds; round++) {
+      for (const server of servers) {
+        const before = cpuSeconds(server.pid);
+        const result = await dnsperf(server, context.seconds);
+        const cpu = cpuSeconds(server.pid) - before;
+        const entry = results.get(server)!;
+        entry.qps.push(result.qps);
+        entry.cpu.push(result.completed > 0 ? (cpu * 1e6) / result.completed : Number.NaN);
+        entry.lost.push(result.lost);
+        context.log(`  round ${round + 1} ${server.label}: ${Math.round(result.qps)} q/s, ${entry.cpu.at(-1)!.toFixed(1)} us CPU/query, lost ${result.lost}`);
+      }
+    }
+    const latencyRounds = Math.max(1, Math.min(3, context.rounds));
+    for (let round = 0; round < latencyRounds; round++) {
+      for (const server of servers) {
+        const result = await dnsperf(server, context.latencySeconds, { maxQps: context.latencyRate, perQuery: true });
+        const latency = latencyOf(result);
+        results.get(server)!.latency.push(latency);
+        context.log(`  latency ${round + 1} ${server.label} at ${context.latencyRate} q/s: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, lost ${latency.lost}`);
+      }
+    }
+    const serverResults: ServerResult[] = servers.map((server) => {
+      const entry = results.get(server)!;
+      return {
+        label: server.label, kind: server.kind, readyMs: Math.round(server.readyMs),
+        rssIdleMb: mb(entry.rssIdle), rssAfterMb: mb(rssBytes(server.pid)),
+        qps: entry.qps, cpuUsPerQuery: entry.cpu, lost: entry.lost, latency: entry.latency,
+        medianQps: median(entry.qps), medianCpuUs: median(entry.cpu),
+        medianP99: median(entry.latency.map((l) => l.p99)), medianP50: median(entry.latency.map((l) => l.p50)),
+      };
+    });
+    const camshim = serverResults.find((s) => s.kind === 'camshim')!;
+    const ratios: ThroughputResult['ratios'] = {};
+    for (const peer of serverResults) {
+      if (peer === camshim) continue;
+      const perRound = camshim.qps.map((q, i) => q / peer.qps[i]!);
+      ratios[peer.label] = { perRound, median: median(perRound) };
+    }
+    return { dataset: dataset.name, names: dataset.names.length, servers: serverResults, ratios };
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+
+export interface MemoryResult {
+  readonly emptyRssMb: number;
+  readonly fromText: { loadMs: number; readyMs: number; rssMb: number; aboveEmptyMb: number };
+  readonly fromCache: { loadMs: number; readyMs: number; rssMb: number; aboveEmptyMb: number };
+  readonly tableBytesPerName: number;
+  readonly runs: unknown[];
+}
+
+/** The list part of the camshim config the bench servers use (same fingerprint, so the same cache). */
+function benchListConfig(dataset: Dataset, context: BenchContext): ReturnType<typeof parseConfigText> {
+  return parseConfigText(`lists:\n  bundled: false\n  sources: [{ path: ${JSON.stringify(dataset.listFile)}, name: bench }]\n  cache: { dir: ${JSON.stringify(context.cacheDir)} }\n`, 'bench');
+}
+
+async function listLoadMs(logFile: string): Promise<number> {
+  const match = /"listLoadMs":(\d+)/.exec(await readFile(logFile, 'utf8'));
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/**
+ * Start-up and memory with the 1M list: an empty-list daemon (the baseline), the list from
+ * text (no cache), and from the compiled cache (a restart). RSS is read after the daemon has
+ * settled; each variant runs `rounds` times, interleaved, and medians are kept.
+ */
+export async function memoryPhase(context: BenchContext, dataset: Dataset, rounds: number): Promise<MemoryResult> {
+  const variants = [
+    { name: 'empty', emptyList: true, cache: false },
+    { name: 'text', emptyList: false, cache: false },
+    { name: 'cache', emptyList: false, cache: true },
+  ] as const;
+  const samples: Record<string, { loadMs: number; readyMs: number; rss: number }[]> = { empty: [], text: [], cache: [] };
+  // The cache variant measures a restart: make sure the cache exists and is current first.
+  await loadListSet(benchListConfig(dataset, context));
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants) {
+      const logFile = path.join(context.outDir, `camshim-memory-${variant.name}.log`);
+      const server = await startServer({
+        kind: 'camshim', label: `camshim (${variant.name})`, port: port(), cpus: context.placement.serverCpus,
+        listFile: dataset.listFile, names: [], workDir: context.workDir, emptyList: variant.emptyList,
+        ...(variant.cache ? { cacheDir: context.cacheDir } : {}),
+      }, logFile);
+      await sleep(1500);
+      const rss = rssBytes(server.pid);
+      await server.stop();
+      const loadMs = await listLoadMs(logFile);
+      samples[variant.name]!.push({ loadMs, readyMs: server.readyMs, rss });
+      context.log(`  ${variant.name}: list load ${loadMs} ms, answering after ${Math.round(server.readyMs)} ms, RSS ${mb(rss)} MB`);
+    }
+  }
+  const pick = (name: string): { loadMs: number; readyMs: number; rssMb: number } => ({
+    loadMs: median(samples[name]!.map((s) => s.loadMs)),
+    readyMs: Math.round(median(samples[name]!.map((s) => s.readyMs))),
+    rssMb: mb(median(samples[name]!.map((s) => s.rss))),
+  });
+  const empty = pick('empty');
+  const text = pick('text');
+  const cache = pick('cache');
+  const set = await loadListSet(benchListConfig(dataset, context));
+  return {
+    emptyRssMb: empty.rssMb,
+    fromText: { ...text, aboveEmptyMb: Math.round((text.rssMb - empty.rssMb) * 10) / 10 },
+    fromCache: { ...cache, aboveEmptyMb: Math.round((cache.rssMb - empty.rssMb) * 10) / 10 },
+    tableBytesPerName: Math.round((set.table.byteSize / set.table.nameCount) * 10) / 10,
+    runs: Object.entries(samples),
+  };
+}
+
+/** Domain table lookups per second, in this process, over the query file's names. */
+export async function matcherPhase(context: BenchContext, dataset: Dataset): Promise<{ lookupsPerSecond: number; names: number }> {
+  const set = await loadListSet(benchListConfig(dataset, context));
+  const names = (await readFile(dataset.queryFile, 'utf8')).split('\n').filter(Boolean).map((line) => line.slice(0, line.indexOf(' ')).toLowerCase());
+  const filter = { lists: new Uint8Array(set.lists.length).fill(1), redirects: true };
+  const out = emptyMatch();
+  let lookups = 0;
+  let blocked = 0;
+  const started = performance.now();
+  const deadline = started + 2000;
+  while (performance.now() < deadline) {
+    for (const name of names) if (set.table.match(name, filter, out).block >= 0) blocked++;
+    lookups += names.length;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  context.log(`  ${Math.round(lookups / seconds)} lookups/s (${Math.round((blocked / lookups) * 100)}% blocked)`);
+  return { lookupsPerSecond: Math.round(lookups / seconds), names: set.table.nameCount };
+}
+
+/** NTP requests per second through startNtpServer, server and client pinned apart. */
+export async function ntpPhase(context: BenchContext): Promise<{ requestsPerSecond: number; cpuUsPerRequest: number } | { skipped: string }> {
+  const script = path.resolve(import.meta.dirname, '../ntp-load.js');
+  const server = spawn('taskset', ['-c', context.placement.serverCpus, process.execPath, script, 'server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const portLine = await Promise.race([
+      new Promise<string>((resolve) => createInterface({ input: server.stdout }).once('line', resolve)),
+      sleep(10_000).then(() => { throw new Error('NTP bench server did not start'); }),
+    ]);
+    const ntpPort = (JSON.parse(portLine) as { port: number }).port;
+    const before = cpuSeconds(server.pid!);
+    const run = await runPinned(context.placement.clientCpus, process.execPath, [script, 'client', String(ntpPort), String(context.seconds)], (context.seconds + 10) * 1000);
+    const cpu = cpuSeconds(server.pid!) - before;
+    const { replies, seconds } = JSON.parse(run.stdout.trim()) as { replies: number; seconds: number };
+    const result = { requestsPerSecond: Math.round(replies / seconds), cpuUsPerRequest: Math.round(((cpu * 1e6) / Math.max(1, replies)) * 10) / 10 };
+    context.log(`  ${result.requestsPerSecond} NTP requests/s, ${result.cpuUsPerRequest} us server CPU/request`);
+    return result;
+  } catch (error) {
+    return { skipped: (error as Error).message };
+  } finally {
+    await stopProcess(server);
+  }
+}
+
+export interface StormResult {
+  readonly variant: string;
+  readonly goodP50: number;
+  readonly goodP99: number;
+  readonly goodLost: number;
+  readonly stormAnsweredQps: number;
+}
+
+/**
+ * A storming client (one source address, as fast as dnsperf can send) next to a well-behaved
+ * one (another source address, 80 q/s): the well-behaved client's latency, without the
+ * storm, with it and no limiter, and with it and the per-client limiter dropping the excess.
+ * Both clients share the client core; the storm runs at nice 19 so the measuring client is
+ * not delayed by the scheduler (the storm still takes all the CPU it is left).
+ */
+export async function stormPhase(context: BenchContext, dataset: Dataset): Promise<StormResult[]> {
+  const variants = [
+    { variant: 'no storm', storm: false, rateLimit: undefined },
+    { variant: 'storm, no rate limit', storm: true, rateLimit: undefined },
+    { variant: 'storm, rate limit (100 q/s, burst 200, drop)', storm: true, rateLimit: { queriesPerSecond: 100, burst: 200, overLimit: 'drop' as const } },
+  ];
+  const results: StormResult[] = [];
+  for (const variant of variants) {
+    const server = await startServer({
+      kind: 'camshim', label: 'camshim', port: port(), cpus: context.placement.serverCpus, listFile: dataset.listFile, names: [],
+      workDir: context.workDir, ...(variant.rateLimit === undefined ? {} : { rateLimit: variant.rateLimit }),
+    }, path.join(context.outDir, 'camshim-storm.log'));
+    try {
+      // Long enough for a few hundred well-behaved queries: a p99 of 200 samples is the 2nd worst.
+      const seconds = context.latencySeconds + 3;
+      const storm = variant.storm
+        // Niced: it shares the client core with the measuring client, which must get the CPU when a reply arrives.
+        ? runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds: seconds + 1, cpus: context.placement.clientCpus, source: '127.0.0.2', outstanding: 500, nice: 19 })
+        : Promise.resolve(undefined);
+      await sleep(300);
+      const good = await runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds, cpus: context.placement.clientCpus, source: '127.0.0.3', maxQps: 80, perQuery: true, outstanding: 20 });
+      const stormResult = await storm;
+      const latency = latencyOf(good);
+      results.push({ variant: variant.variant, goodP50: latency.p50, goodP99: latency.p99, goodLost: latency.lost, stormAnsweredQps: Math.round(stormResult?.qps ?? 0) });
+      context.log(`  ${variant.variant}: well-behaved p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, lost ${latency.lost}; storm answered ${Math.round(stormResult?.qps ?? 0)} q/s`);
+    } finally {
+      await server.stop();
+    }
+  }
+  return results;
+}
+
+export interface WorkersResult {
+  readonly workers: number;
+  readonly qps: number[];
+  readonly medianQps: number;
+}
+
+/** q/s for 1, 2 and 4 workers, interleaved; server and dnsperf share every core here. */
+export async function workersPhase(context: BenchContext, dataset: Dataset, counts: readonly number[]): Promise<WorkersResult[]> {
+  const servers: { workers: number; server: RunningServer }[] = [];
+  try {
+    for (const workers of counts) {
+      const server = await startServer({
+        kind: 'camshim', label: `camshim --workers ${workers}`, port: port(), cpus: context.placement.allCpus, listFile: dataset.listFile,
+        names: [], workDir: context.workDir, workers, cacheDir: context.cacheDir,
+      }, path.join(context.outDir, `camshim-workers-${workers}.log`));
+      servers.push({ workers, server });
+      await sleep(workers * 300);
+    }
+    const qps = new Map<number, number[]>(counts.map((c) => [c, []]));
+    for (const { server } of servers) await runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds: 1, cpus: context.placement.allCpus, clients: 8 });
+    for (let round = 0; round < Math.max(1, Math.min(3, context.rounds)); round++) {
+      for (const { workers, server } of servers) {
+        const result = await runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds: context.seconds, cpus: context.placement.allCpus, clients: 8, outstanding: 400 });
+        qps.get(workers)!.push(result.qps);
+        context.log(`  round ${round + 1} --workers ${workers}: ${Math.round(result.qps)} q/s`);
+      }
+    }
+    return counts.map((workers) => ({ workers, qps: qps.get(workers)!, medianQps: median(qps.get(workers)!) }));
+  } finally {
+    for (const { server } of servers) await server.stop();
+  }
+}
+
+export function machineDescription(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 1e9),
+    kernel: os.release(),
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}
