@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: camshim against dnsmasq and unbound (when installed), same lists, same
  * machine, same run. Loopback only; every load is bounded in time. Prints a table and writes
- * bench/out/results-<time>.json (and latest.json). Options:
+ * .cache/bench/results-<time>.json (and latest.json). Options:
  *   --rounds N (5)  --seconds S (3)  --quick (2 rounds of 2 s)  --phases a,b (small,big,memory,matcher,ntp,storm,workers)
  *   --big N (1000000 names)
  */
@@ -15,7 +15,7 @@ import {
 import { formatReport } from './lib/report.js';
 import { installed, versionOf, type ServerKind } from './lib/servers.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = path.resolve(import.meta.dirname, '../../..');
 const ALL_PHASES = ['small', 'big', 'memory', 'matcher', 'ntp', 'storm', 'workers'];
 
 function option(name: string): string | undefined {
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const seconds = Math.min(30, Math.max(1, Number(option('seconds') ?? (quick ? 2 : 3))));
   const bigCount = Math.min(5_000_000, Math.max(1000, Number(option('big') ?? 1_000_000)));
   const phases = new Set((option('phases') ?? ALL_PHASES.join(',')).split(','));
-  const outDir = path.join(ROOT, 'bench/out');
+  const outDir = path.join(ROOT, '.cache/bench');
   const workDir = path.join(outDir, 'work');
   await mkdir(workDir, { recursive: true });
   const cores = os.cpus().length;
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     latencySeconds: seconds + 1, latencyRate: 5000, peers, log,
   };
   log(`camshim bench: ${rounds} rounds of ${seconds} s; peers: ${peers.join(', ') || 'none installed'}; server on CPU ${placement.serverCpus}, dnsperf on CPU ${placement.clientCpus}`);
-  log('preparing data (cached in bench/out/data)');
+  log('preparing data (cached in .cache/bench/data)');
   const data = await prepareData(path.join(outDir, 'data'), path.join(ROOT, 'lists'), bigCount);
 
   const results: Record<string, unknown> = {
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   await writeFile(path.join(outDir, `results-${stamp}.json`), json);
   await writeFile(path.join(outDir, 'latest.json'), json);
   process.stdout.write(formatReport(results));
-  log(`done in ${results.elapsedSeconds} s; JSON in bench/out/results-${stamp}.json`);
+  log(`done in ${results.elapsedSeconds} s; JSON in .cache/bench/results-${stamp}.json`);
 }
 
 await main();

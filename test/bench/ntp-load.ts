@@ -1,12 +1,12 @@
 /**
  * NTP requests per second. Two roles, each run pinned by the bench:
- *   node dist/bench/ntp-load.js server          -> starts startNtpServer on 127.0.0.1:0, prints {"port":N}
- *   node dist/bench/ntp-load.js client PORT SEC -> keeps WINDOW requests in flight for SEC seconds, prints {"replies":N,"seconds":S}
+ *   node dist/test/bench/ntp-load.js server          -> starts startNtpServer on 127.0.0.1:0, prints {"port":N}
+ *   node dist/test/bench/ntp-load.js client PORT SEC -> keeps WINDOW requests in flight for SEC seconds, prints {"replies":N,"seconds":S}
  * The rate limiter is opened wide: this measures the request path, not the limiter.
  */
 import dgram from 'node:dgram';
 import pino from 'pino';
-import { startNtpServer } from '../src/ntp/server.js';
+import { startNtpServer } from '../../src/ntp/server.js';
 
 const WINDOW = 64;
 

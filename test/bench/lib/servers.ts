@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { encodeQuery } from '../../../src/dns/wire/encode-query.js';
 import { sleep, spawnPinned, stopProcess } from './proc.js';
 
 export type ServerKind = 'camshim' | 'dnsmasq' | 'unbound';
@@ -75,7 +75,7 @@ export async function waitForAnswer(port: number, timeoutMs: number): Promise<vo
   }
 }
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = path.resolve(import.meta.dirname, '../../../..');
 
 async function camshimArgs(spec: ServerSpec): Promise<string[]> {
   const config = path.join(spec.workDir, `camshim-${spec.port}.yaml`);
