@@ -31,6 +31,35 @@ export const HOSTS_BOILERPLATE: ReadonlySet<string> = new Set([
 ]);
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
+/** ListMeta while a file is being read. */
+export interface MutableListMeta { vendor?: string; covers?: string; updated?: string; description: string[]; sideEffects: string[]; notes: string[] }
+
+export function emptyListMeta(): MutableListMeta {
+  return { description: [], sideEffects: [], notes: [] };
+}
+
+/**
+ * Collects a list file's bad lines: every one is counted, the first MAX_PROBLEMS_KEPT are kept
+ * (so a garbage file cannot eat memory), and `finish` adds one line for the rest.
+ */
+export class LineProblems {
+  readonly problems: Problem[] = [];
+  badLines = 0;
+  constructor(private readonly file: string) {}
+
+  readonly report = (line: number, message: string): void => {
+    this.badLines++;
+    if (this.problems.length < MAX_PROBLEMS_KEPT) this.problems.push({ code: 'LIST_INVALID', severity: 'warning', message, file: this.file, line });
+  };
+
+  finish(): Problem[] {
+    if (this.problems.length < this.badLines) {
+      this.problems.push({ code: 'LIST_INVALID', severity: 'warning', message: `${this.badLines - this.problems.length} more bad lines not shown`, file: this.file });
+    }
+    return this.problems;
+  }
+}
+
 /**
  * Parses one list file. Pure. Accepted per line: `name`, `*.name`, `=name`, hosts lines
  * (`0.0.0.0 name ...`), adblock `||name^` and `@@||name^`; `#` (also trailing) and `!` comments.
@@ -38,17 +67,11 @@ const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
  */
 export function parseList(text: string, file: string, defaultAction: RuleAction): ParsedList {
   const entries: ListEntry[] = [];
-  const problems: Problem[] = [];
-  const meta = { description: [] as string[], sideEffects: [] as string[], notes: [] as string[] } as {
-    vendor?: string; covers?: string; updated?: string; description: string[]; sideEffects: string[]; notes: string[];
-  };
+  const meta = emptyListMeta();
+  const bad = new LineProblems(file);
+  const report = bad.report;
   let contentLines = 0;
-  let badLines = 0;
   let inHeader = true;
-  const report = (line: number, message: string): void => {
-    badLines++;
-    if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ code: 'LIST_INVALID', severity: 'warning', message, file, line });
-  };
 
   let lineNumber = 0;
   let start = 0;
@@ -73,13 +96,10 @@ export function parseList(text: string, file: string, defaultAction: RuleAction)
     parseRuleLine(body, lineNumber, defaultAction, entries, report);
     if (end === length) break;
   }
-  if (problems.length < badLines) {
-    problems.push({ code: 'LIST_INVALID', severity: 'warning', message: `${badLines - problems.length} more bad lines not shown`, file });
-  }
-  return { entries, problems, contentLines, badLines, meta };
+  return { entries, problems: bad.finish(), contentLines, badLines: bad.badLines, meta };
 }
 
-export function readHeaderLine(line: string, meta: { vendor?: string; covers?: string; updated?: string; description: string[]; sideEffects: string[]; notes: string[] }): void {
+export function readHeaderLine(line: string, meta: MutableListMeta): void {
   const text = line.replace(/^[#!]\s?/, '');
   const match = /^([a-z-]+):\s*(.*)$/i.exec(text);
   if (match?.[1] !== undefined && match[2] !== undefined) {

@@ -1,5 +1,5 @@
 import type { Problem } from '../errors.js';
-import { parseRuleLine, readHeaderLine, type ListMeta } from './parse.js';
+import { emptyListMeta, LineProblems, parseRuleLine, readHeaderLine, type ListMeta } from './parse.js';
 import type { ListEntry, RuleAction } from './rule.js';
 
 /**
@@ -26,7 +26,6 @@ export interface ScannedList {
   readonly meta: ListMeta;
 }
 
-const MAX_PROBLEMS_KEPT = 50;
 const SPACE = 0x20; const TAB = 0x09; const CR = 0x0d; const LF = 0x0a; const DOT = 0x2e; const DASH = 0x2d;
 const HASH = 0x23; const BANG = 0x21;
 const latin1 = new TextDecoder('latin1');
@@ -63,17 +62,11 @@ export function scanList(buffer: Uint8Array, file: string, defaultAction: RuleAc
   let slow = new Int32Array(capacity);
   let count = 0;
   const slowEntries: ListEntry[] = [];
-  const problems: Problem[] = [];
-  const meta = { description: [] as string[], sideEffects: [] as string[], notes: [] as string[] } as {
-    vendor?: string; covers?: string; updated?: string; description: string[]; sideEffects: string[]; notes: string[];
-  };
+  const meta = emptyListMeta();
+  const bad = new LineProblems(file);
+  const report = bad.report;
   let contentLines = 0;
-  let badLines = 0;
   let inHeader = true;
-  const report = (at: number, message: string): void => {
-    badLines++;
-    if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ code: 'LIST_INVALID', severity: 'warning', message, file, line: at });
-  };
   const push = (from: number, to: number, lineNumber: number, slowIndex: number): void => {
     if (count === capacity) {
       capacity *= 2;
@@ -118,10 +111,7 @@ export function scanList(buffer: Uint8Array, file: string, defaultAction: RuleAc
     parseRuleLine((hash === -1 ? text : text.slice(0, hash)).trim(), lineNumber, defaultAction, entries, report);
     slowEntriesOf(entries, lineNumber);
   }
-  if (problems.length < badLines) {
-    problems.push({ code: 'LIST_INVALID', severity: 'warning', message: `${badLines - problems.length} more bad lines not shown`, file });
-  }
-  return { buffer, count, start, end, line, slow, slowEntries, defaultAction, problems, contentLines, badLines, meta };
+  return { buffer, count, start, end, line, slow, slowEntries, defaultAction, problems: bad.finish(), contentLines, badLines: bad.badLines, meta };
 }
 
 /** Set by `plainName`: where the accepted name ends. */
