@@ -56,7 +56,7 @@ export async function prepareState(
   // The daemon passes its one live forwarder; check/query/lists get one that only names the upstreams.
   const forwarder = options.forwarder ?? await PlannedForwarder.plan(config);
   const built = buildResolverState(config, lists, generation, {
-    makeForwarder: () => forwarder,
+    forwarder,
     ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
   });
   return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems, ...upstreamConfigProblems(config.upstream.servers)] };
@@ -127,7 +127,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       generation++;
       handler.swap(next.state);
       await upstream.reconfigure(next.config, selfViewOf(sockets, options.interfaces), affectedByLists(previous.lists, next.lists));
-      if (previous.forwarder !== next.state.forwarder) void previous.forwarder.close();
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
       return { applied: true, problems: [] };
     } catch (error) {

@@ -20,7 +20,8 @@ export interface ResolverState {
 }
 
 export interface StateDeps {
-  readonly makeForwarder: (config: Config, answers: AnswerBuilder) => Forwarder;
+  /** Made once per daemon (its cache outlives reloads), so every state shares it. */
+  readonly forwarder: Forwarder;
   readonly interfaces?: InterfaceSource;
 }
 
@@ -29,7 +30,7 @@ export function buildResolverState(config: Config, lists: ListSet, generation: n
   if (problems.length > 0) return { state: undefined, problems };
   // The SOA serial follows the list generation, so a changed list set is visible in answers.
   const answers = new AnswerBuilder(config.dns.negativeTtl, config.dns.ednsPayload, config.ntpRedirect.ttl, generation);
-  const forwarder = deps.makeForwarder(config, answers);
+  const forwarder = deps.forwarder;
   const localAddresses = new LocalAddressPicker({ ipv4: config.ntpRedirect.ipv4, ipv6: config.ntpRedirect.ipv6 }, deps.interfaces);
   const chain = buildChain({ answers, forwarder, localAddresses, rateLimit: config.dns.rateLimit });
   return { state: { config, lists, groups, answers, forwarder, chain, generation }, problems: [] };
