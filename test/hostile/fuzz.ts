@@ -7,18 +7,12 @@
  * byte strings, which need no shrinking to diagnose (the failing input is printed in hex), and a
  * 30-line generator keeps the dependency list and the test start-up time where they are.
  */
-export class Prng {
-  private state: number;
-  constructor(readonly seed: number) { this.state = seed >>> 0 || 0x9e3779b9; }
+import { mulberry32 } from '../helpers/prng.js';
 
+export class Prng {
   /** mulberry32: uniform 32-bit output. */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
+  readonly next: () => number;
+  constructor(readonly seed: number) { this.next = mulberry32(seed >>> 0 || 0x9e3779b9); }
 
   /** Integer in [0, n). */
   int(n: number): number { return n <= 0 ? 0 : Math.floor((this.next() / 0x1_0000_0000) * n); }

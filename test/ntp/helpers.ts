@@ -182,17 +182,8 @@ export async function exchange(address: string, port: number, packet: Buffer, ti
   }
 }
 
-/** Deterministic PRNG (mulberry32) for reproducible hostile inputs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for reproducible hostile inputs. */
+export { seededRandom as prng } from '../helpers/prng.js';
 
 export function randomBytes(rand: () => number, length: number): Buffer {
   const b = Buffer.alloc(length);
