@@ -18,7 +18,7 @@ import { AnchoredClock, measurePrecision, type StepCheck, type WallClock } from 
 import { ClientTable } from './client-table.js';
 import { bindError, formatEndpoint, NtpError } from './errors.js';
 import { DROP_REASONS, receiveTimestampOf, respond, stampTransmit, type DropReason, type RateVerdict } from './responder.js';
-import { RateLimiter, validateRateLimiterOptions } from './rate-limiter.js';
+import { RateLimiter, validateRateLimiterOptions } from '../net/rate-limiter.js';
 import { createHostSyncProbe, type HostSync, type SyncStatusSource } from './sync-status.js';
 import { selectTimeState, type ClockStateName, type TimeState } from './time-state.js';
 import { ntpFromUnixNs, refIdToAscii, TransmitStamper } from './timestamp.js';

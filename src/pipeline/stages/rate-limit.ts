@@ -1,5 +1,5 @@
 import { RCode } from '../../dns/wire/constants.js';
-import { RateLimiter } from '../../ntp/rate-limiter.js';
+import { RateLimiter } from '../../net/rate-limiter.js';
 import type { AnswerBuilder } from '../answer-builder.js';
 import type { Stage } from '../context.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RateLimiter, type RateLimiterOptions } from '../../src/ntp/rate-limiter.js';
+import { RateLimiter, type RateLimiterOptions } from '../../src/net/rate-limiter.js';
 
 function limiter(opts: Partial<RateLimiterOptions> = {}, randomValues: number[] = []) {
   const clock = { ms: 1000 };
