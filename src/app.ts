@@ -68,6 +68,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const upstream = new UpstreamForwarder({ logger });
   const stateOptions = { ...options, forwarder: upstream };
   const prepared = await prepareState(options.configFile, options.overrides, generation, stateOptions);
+  // log.level (after --log-level) applies from here on; the lines before it used the CLI's level.
+  logger.level = prepared.config.log.level;
   for (const warning of prepared.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
   // At start-up a bad list is skipped (serving the rest beats serving nothing); a bad group is fatal.
   for (const problem of prepared.lists.errors) logger.error({ problem }, formatProblem(problem));
@@ -128,6 +130,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       handler.swap(next.state);
       await upstream.reconfigure(next.config, selfViewOf(sockets, options.interfaces), affectedByLists(previous.lists, next.lists));
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
+      // After the reload line, so a reload to a quieter level is still acknowledged in the log.
+      logger.level = next.config.log.level;
       return { applied: true, problems: [] };
     } catch (error) {
       const problem: Problem = error instanceof CamshimError

@@ -120,6 +120,7 @@ async function configuredWorkers(configFile: string | undefined, overrides: Conf
 async function servePrimary(configFile: string | undefined, overrides: ConfigOverrides, workers: number, root: ReturnType<typeof createRootLogger>): Promise<number> {
   try {
     const config = applyOverrides((await loadConfig(configFile)).config, overrides);
+    root.logger.level = config.log.level;
     await loadListSet(config, { baseDir: configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile)) });
   } catch (error) {
     // A config that cannot be read would fail in every worker: say it once and exit.

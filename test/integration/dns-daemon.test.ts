@@ -250,3 +250,32 @@ describe('lifecycle', () => {
     }
   });
 });
+
+describe('log level', () => {
+  test('log.level from the config applies, and a reload changes it', async () => {
+    const dir = await tempDir({ 'vendor.list': LIST, 'camshim.yaml': 'lists: { bundled: false, sources: [{ path: vendor.list }] }\nlog: { level: info }\n' });
+    const configFile = path.join(dir, 'camshim.yaml');
+    const daemon = await startDaemon(['--config', configFile]);
+    try {
+      const port = daemon.port('udp', 4);
+      let mark = daemon.logs.length;
+      assert.equal((await dig('dig', '127.0.0.1', port, ['a.cloud.vendor.example'])).status, 'NXDOMAIN');
+      await daemon.waitForLog((line) => line.event === 'sinkhole' && line.name === 'a.cloud.vendor.example', 2000, mark);
+
+      await writeFile(configFile, 'lists: { bundled: false, sources: [{ path: vendor.list }] }\nlog: { level: warn }\n');
+      mark = daemon.logs.length;
+      daemon.process.kill('SIGHUP');
+      assert.equal((await daemon.waitForLog((line) => line.event === 'reload', 5000, mark)).applied, true);
+      mark = daemon.logs.length;
+      assert.equal((await dig('dig', '127.0.0.1', port, ['b.cloud.vendor.example'])).status, 'NXDOMAIN');
+      // A rejected reload logs at error level: a barrier after the query's (unwanted) info line.
+      await writeFile(configFile, 'log: { level: loud }\n');
+      daemon.process.kill('SIGHUP');
+      await daemon.waitForLog((line) => line.level === 50 && String(line.msg).startsWith('reload rejected'), 5000, mark);
+      assert.deepEqual(daemon.logs.slice(mark).filter((line) => line.event === 'sinkhole'), [], 'no sinkhole line at level warn');
+      assert.equal((await dig('dig', '127.0.0.1', port, ['c.cloud.vendor.example'])).status, 'NXDOMAIN', 'still serving');
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
