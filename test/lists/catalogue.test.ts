@@ -84,7 +84,7 @@ describe('sample names of every vendor resolve to NXDOMAIN through the running d
   });
 
   test('NTP names are never sinkholed: they resolve to camshim', async () => {
-    for (const name of ['pool.ntp.org', '3.amazon.pool.ntp.org', 'time.windows.com', 'time.nist.gov', 'time.ys7.com', 'ntp.sjtu.edu.cn']) {
+    for (const name of ['pool.ntp.org', '3.amazon.pool.ntp.org', 'time.windows.com', 'time.nist.gov', 'time.ys7.com', 'ntp_dyzl_ipc_address_3.cloudbirds.cn', 'ntp.sjtu.edu.cn']) {
       const result = await dig('dig', '127.0.0.1', daemon.port('udp', 4), [name, 'A']);
       assert.equal(result.status, 'NOERROR', name);
       assert.match(result.answers[0] ?? '', /\sA\s+127\.0\.0\.1$/, name);
