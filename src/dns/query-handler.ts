@@ -4,7 +4,8 @@ import { rcodeName, RCode } from './wire/constants.js';
 import { decodeQuery } from './wire/query.js';
 import { buildError, responseLimit } from './wire/response.js';
 import { emptyMatch } from '../lists/domain-table.js';
-import { logQueryEvent, queryEvent, isLoggedKind } from '../log/query-events.js';
+import { queryEvent, isLoggedKind, type QueryEvent } from '../log/query-events.js';
+import { queryLineWriter } from '../log/query-line.js';
 import { runChain } from '../pipeline/chain.js';
 import type { Answer, ClientInfo, QueryContext } from '../pipeline/context.js';
 import type { ResolverState } from '../resolver-state.js';
@@ -15,7 +16,11 @@ import type { DnsStats } from './dns-stats.js';
  * run the stage chain, log the decision. Returns the response, or null when nothing may be sent.
  */
 export class QueryHandler {
-  constructor(private current: ResolverState, private readonly logger: Logger, readonly stats: DnsStats) {}
+  private readonly writeEvent: (event: QueryEvent) => void;
+
+  constructor(private current: ResolverState, private readonly logger: Logger, readonly stats: DnsStats) {
+    this.writeEvent = queryLineWriter(logger);
+  }
 
   get state(): ResolverState { return this.current; }
 
@@ -43,7 +48,7 @@ export class QueryHandler {
     };
     const answer = runChain(state.chain, context);
     this.stats.answers[answer.kind]++;
-    if (isLoggedKind(answer.kind)) this.logDecision(context, answer, state);
+    if (isLoggedKind(answer.kind)) { if (this.logger.isLevelEnabled('info')) this.logDecision(context, answer, state); }
     else if (this.logger.isLevelEnabled('debug')) this.logger.debug({ event: answer.kind, client: client.address, name: query.name, qtype: query.qtype, group: context.group.name, reason: answer.reason }, 'query');
     return answer.drop === true ? null : answer.response;
   }
@@ -55,7 +60,7 @@ export class QueryHandler {
     const count = (response[6]! << 8) | response[7]!;
     const answerText = rcode !== RCode.NoError ? rcodeName(rcode) : count === 0 ? 'NODATA' : describeAddressAnswer(response);
     const event = queryEvent(context, answer, state.lists, answerText);
-    if (event !== undefined) logQueryEvent(this.logger, event);
+    if (event !== undefined) this.writeEvent(event);
   }
 }
 

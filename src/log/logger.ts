@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { cachedIsoTime } from './iso-time.js';
 import { LogSink, openSinkWriter, stderrNotice, type LogSinkOptions } from './log-sink.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,7 +34,7 @@ export function createRootLogger(level: LogLevel, destination: number | string =
     ...(options.maxBufferBytes === undefined ? {} : { maxBufferBytes: options.maxBufferBytes }),
   };
   const sink = new LogSink(openSinkWriter(destination), sinkOptions);
-  logger = pino({ level, base: { service: 'camshim' }, timestamp: pino.stdTimeFunctions.isoTime }, sink);
+  logger = pino({ level, base: { service: 'camshim' }, timestamp: cachedIsoTime() }, sink);
   return {
     logger,
     flush() { sink.flush(); },

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { typeName } from '../dns/wire/constants.js';
 import type { ListSet } from '../lists/list-set.js';
 import type { Answer, QueryContext } from '../pipeline/context.js';
@@ -41,8 +40,4 @@ export function queryEvent(context: QueryContext, answer: Answer, lists: ListSet
     line: rule?.line ?? null,
     answer: answerText,
   };
-}
-
-export function logQueryEvent(logger: Logger, event: QueryEvent): void {
-  logger.info(event, event.event);
 }

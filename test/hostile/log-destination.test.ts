@@ -32,7 +32,7 @@ describe('log sink: bounded, never blocking, counted drops', () => {
     const writer = heldWriter();
     const notices: string[] = [];
     const recovered: number[] = [];
-    const sink = new LogSink(writer, { maxBufferBytes: 10_000, notice: (text) => notices.push(text), onRecovered: (n) => recovered.push(n) });
+    const sink = new LogSink(writer, { maxBufferBytes: 10_000, batchMs: 0, notice: (text) => notices.push(text), onRecovered: (n) => recovered.push(n) });
     const line = `${'x'.repeat(99)}\n`;
     for (let i = 0; i < 5000; i++) {
       assert.equal(sink.write(line), true);
@@ -53,7 +53,7 @@ describe('log sink: bounded, never blocking, counted drops', () => {
   test('a destination that fails (EPIPE): everything after is dropped and counted, one notice, no throw', () => {
     const writer = heldWriter();
     const notices: string[] = [];
-    const sink = new LogSink(writer, { maxBufferBytes: 10_000, notice: (text) => notices.push(text) });
+    const sink = new LogSink(writer, { maxBufferBytes: 10_000, batchMs: 0, notice: (text) => notices.push(text) });
     sink.write('a\n');
     sink.write('b\n');
     writer.complete(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
@@ -66,11 +66,31 @@ describe('log sink: bounded, never blocking, counted drops', () => {
   });
 
   test('a writer that throws synchronously is a failed destination, not a crash', () => {
-    const sink = new LogSink({ write() { throw new Error('EBADF'); }, writeSync() { throw new Error('EBADF'); }, release() {} }, { notice: () => {} });
+    const sink = new LogSink({ write() { throw new Error('EBADF'); }, writeSync() { throw new Error('EBADF'); }, release() {} }, { batchMs: 0, notice: () => {} });
     sink.write('x\n');
     sink.write('y\n');
     assert.equal(sink.broken, true);
     sink.flush();
+  });
+
+  test('lines are batched: one write per window, never more than one in flight, flush sends the rest at once', async () => {
+    const writer = heldWriter();
+    const sink = new LogSink(writer, { batchMs: 20, notice: () => {} });
+    for (let i = 0; i < 100; i++) sink.write(`line ${i}\n`);
+    assert.equal(writer.writes.length, 0, 'nothing written before the window closes');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal(writer.writes.length, 1);
+    assert.equal(writer.writes[0]!.split('\n').length - 1, 100, 'all 100 lines in one write');
+    sink.write('next\n');
+    writer.complete();
+    assert.equal(writer.writes.length, 1, 'a completed write does not start the next before the window');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.deepEqual(writer.writes.slice(1), ['next\n']);
+    writer.complete();
+    sink.write('at shutdown\n');
+    sink.flush();
+    assert.deepEqual(writer.writes.slice(2), ['at shutdown\n'], 'flush writes what waits for the window, synchronously');
+    assert.equal(writer.released, true);
   });
 });
 
