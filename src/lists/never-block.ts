@@ -1,4 +1,4 @@
-import { FNV_OFFSET, FNV_PRIME, finishHash, hashText } from './name-hash.js';
+import { FNV_OFFSET, FNV_PRIME } from './name-hash.js';
 import type { RuleScope } from './rule.js';
 
 /**
@@ -24,16 +24,17 @@ export class NeverBlockGuard {
 
   add(name: string, origin: string): void {
     this.names.set(name, origin);
-    this.remember(this.nameHashes, hashText(name, 0, name.length));
+    this.remember(this.nameHashes, runningHash(name));
     let dot = name.indexOf('.');
     while (dot !== -1) {
       const parent = name.slice(dot + 1);
-      this.remember(this.parentHashes, hashText(parent, 0, parent.length));
+      this.remember(this.parentHashes, runningHash(parent));
       if (!this.parents.has(parent)) this.parents.set(parent, name);
       dot = name.indexOf('.', dot + 1);
     }
   }
 
+  /** Hashes are the raw running FNV (no finaliser): `mayConflict` then needs no extra step per label. */
   private remember(set: Set<number>, hash: number): void {
     set.add(hash);
     this.filter[(hash & 0xffff) >> 3]! |= 1 << (hash & 7);
@@ -56,11 +57,10 @@ export class NeverBlockGuard {
     for (let i = end - 1; i > start; i--) {
       hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
       if (bytes[i - 1] === 0x2e) {
-        const suffix = finishHash(hash);
-        if (this.maybe(suffix) && this.nameHashes.has(suffix)) return true;
+        if (this.maybe(hash) && this.nameHashes.has(hash)) return true;
       }
     }
-    hash = finishHash(Math.imul(hash ^ bytes[start]!, FNV_PRIME));
+    hash = Math.imul(hash ^ bytes[start]!, FNV_PRIME);
     return this.maybe(hash) && (this.nameHashes.has(hash) || this.parentHashes.has(hash));
   }
   isOverridden(name: string): boolean { return this.overrides.has(name); }
@@ -89,4 +89,11 @@ export function findNeverBlockViolations(guard: NeverBlockGuard, name: string, s
     dot = name.indexOf('.', dot + 1);
   }
   return undefined;
+}
+
+/** Right-to-left FNV-1a of a whole name, unfinished, as `mayConflict` runs it over bytes. */
+function runningHash(text: string): number {
+  let hash = FNV_OFFSET;
+  for (let i = text.length - 1; i >= 0; i--) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
+  return hash;
 }
