@@ -4,6 +4,7 @@ import type { ClientInfo } from '../pipeline/context.js';
 import { bindError } from './bind-error.js';
 import type { QueryHandler } from './query-handler.js';
 import type { BoundSocket } from './udp-server.js';
+import { tcpFrame } from './wire/tcp-frame.js';
 
 export interface TcpOptions {
   readonly idleTimeoutMs: number;
@@ -94,10 +95,7 @@ function serveConnection(socket: net.Socket, options: TcpOptions, handler: Query
     pending--;
     if (closed) return;
     progress();
-    const frame = Buffer.allocUnsafe(2 + response.length);
-    frame.writeUInt16BE(response.length, 0);
-    response.copy(frame, 2);
-    socket.write(frame);
+    socket.write(tcpFrame(response));
     if (pending < MAX_PENDING_RESPONSES && socket.isPaused()) {
       socket.resume();
       answerBuffered();

@@ -1,9 +1,12 @@
 import { ACTION_CODES, DomainTable, LOAD_FACTOR, MAX_RULES_PER_NAME, SCOPE_CODES } from './domain-table.js';
-import { FNV_OFFSET, FNV_PRIME, finishHash, tagOf } from './name-hash.js';
+import { FNV_OFFSET, FNV_PRIME, finishHash, runningHashText, tagOf } from './name-hash.js';
 import { NAME_SUFFIXES } from './name-suffixes.js';
 import type { RuleAction, RuleScope } from './rule.js';
 
 type Growable = Uint8Array | Uint32Array | Int32Array;
+
+/** A name's bytes without the root (RFC 1035 allows 253 in text form; 255 bounds every wire name). */
+const MAX_NAME_BYTES = 255;
 
 function grow<T extends Growable>(array: T, needed: number): T {
   if (needed <= array.length) return array;
@@ -40,8 +43,7 @@ const suffixSlotHash = new Int32Array(SUFFIX_SLOTS);
 const suffixSlotCode = new Uint8Array(SUFFIX_SLOTS);
 NAME_SUFFIXES.forEach((suffix, code) => {
   if (code === 0) return;
-  let hash = FNV_OFFSET;
-  for (let i = suffix.length - 1; i >= 0; i--) hash = Math.imul(hash ^ suffix.charCodeAt(i), FNV_PRIME);
+  const hash = runningHashText(suffix, 0, suffix.length);
   let slot = hash & (SUFFIX_SLOTS - 1);
   while (suffixSlotCode[slot] !== 0) slot = (slot + 1) & (SUFFIX_SLOTS - 1);
   suffixSlotHash[slot] = hash | 0;
@@ -81,12 +83,12 @@ export class DomainTableBuilder {
   /** Per entry: the code of its longest suffix in NAME_SUFFIXES (0: none). */
   private entrySuffix = new Uint8Array(1 << 10);
   private entryCount = 0;
-  private readonly scratch = new Uint8Array(256);
+  /** As long as the longest name `addBytes` takes; a longer text name is refused there. */
+  private readonly scratch = new Uint8Array(MAX_NAME_BYTES);
 
   /** Adds a rule for a name given as text. */
   add(name: string, action: RuleAction, scope: RuleScope, list: number, line: number): void {
-    if (name.length === 0 || name.length > this.scratch.length) throw new RangeError(`domain table: bad name length ${name.length}`);
-    for (let i = 0; i < name.length; i++) {
+    for (let i = 0; i < Math.min(name.length, MAX_NAME_BYTES); i++) {
       const code = name.charCodeAt(i);
       if (code >= 0x80) throw new RangeError(`domain table: name is not ASCII: ${JSON.stringify(name)}`);
       this.scratch[i] = code;
@@ -98,7 +100,7 @@ export class DomainTableBuilder {
   addBytes(bytes: Uint8Array, start: number, end: number, action: RuleAction, scope: RuleScope, list: number, line: number): void {
     if (!Number.isInteger(list) || list < 0 || list > 0xffff) throw new RangeError(`domain table: list index ${list} out of range`);
     const length = end - start;
-    if (length <= 0 || length > 255) throw new RangeError(`domain table: bad name length ${length}`);
+    if (length <= 0 || length > MAX_NAME_BYTES) throw new RangeError(`domain table: bad name length ${length}`);
     const e = this.entryCount++;
     if (e + 2 > this.entryStart.length) this.growEntries(e + 2);
     const names = this.names = grow(this.names, this.namesLength + length);
@@ -162,10 +164,9 @@ export class DomainTableBuilder {
     const offsets = new Uint32Array(capacity);
     /** Per entry: the next entry with the same name (its next rule), or -1. */
     const nextRule = new Int32Array(count).fill(-1);
-    /** Per first entry of a name: its slot (-1 for later entries), the chain's last entry and length. */
+    /** Per first entry of a name: its slot (-1 for later entries) and the last entry of its chain. */
     const entrySlot = new Int32Array(count).fill(-1);
     const lastRule = new Int32Array(count);
-    const chainLength = new Uint32Array(count);
     let nameCount = 0;
     let ruleCount = 0;
     let size = 0;
@@ -182,7 +183,6 @@ export class DomainTableBuilder {
           offsets[slot] = e;
           entrySlot[e] = slot;
           lastRule[e] = e;
-          chainLength[e] = 1;
           const code = entrySuffix[e]!;
           size += entryStart[e + 1]! - entryStart[e]! + 1 - NAME_SUFFIXES[code]!.length + varintLength(entryHeader[e]! + 1) + varintLength(entryLine[e]!);
           nameCount++;
@@ -196,7 +196,6 @@ export class DomainTableBuilder {
             // Same name, list and kind: the first line stands.
             for (let r = first; r !== -1 && !repeat; r = nextRule[r]!) repeat = entryHeader[r] === entryHeader[e];
             if (!repeat) {
-              if (++chainLength[first]! > MAX_RULES_PER_NAME) throw new RangeError(`domain table: more than ${MAX_RULES_PER_NAME} rules for one name`);
               nextRule[lastRule[first]!] = e;
               lastRule[first] = e;
               size += varintLength(entryHeader[e]! + 1) + varintLength(entryLine[e]!);
@@ -220,7 +219,9 @@ export class DomainTableBuilder {
       const stored = entryStart[first + 1]! - NAME_SUFFIXES[code]!.length;
       for (let k = entryStart[first]!; k < stored; k++) records[offset++] = names[k]!;
       records[offset++] = 0x80 | code;
+      let chain = 0;
       for (let r = first; r !== -1; r = nextRule[r]!) {
+        if (++chain > MAX_RULES_PER_NAME) throw new RangeError(`domain table: more than ${MAX_RULES_PER_NAME} rules for one name`);
         offset = writeVarint(records, offset, entryHeader[r]! + (nextRule[r] === -1 ? 0 : 1));
         offset = writeVarint(records, offset, entryLine[r]!);
       }

@@ -24,9 +24,14 @@ export function hashBytes(bytes: Uint8Array, from: number, to: number): number {
 }
 
 export function hashText(text: string, from: number, to: number): number {
+  return finishHash(runningHashText(text, from, to));
+}
+
+/** The unfinished right-to-left FNV of text[from, to): what a byte loop holds on reaching `from`. */
+export function runningHashText(text: string, from: number, to: number): number {
   let hash = FNV_OFFSET;
   for (let i = to - 1; i >= from; i--) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
-  return finishHash(hash);
+  return hash;
 }
 
 /** Slot tag: low hash bits (the slot comes from the high ones); never 0, which marks an empty slot. */

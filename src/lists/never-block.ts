@@ -1,4 +1,4 @@
-import { FNV_OFFSET, FNV_PRIME } from './name-hash.js';
+import { FNV_OFFSET, FNV_PRIME, runningHashText } from './name-hash.js';
 import type { RuleScope } from './rule.js';
 
 /**
@@ -24,11 +24,11 @@ export class NeverBlockGuard {
 
   add(name: string, origin: string): void {
     this.names.set(name, origin);
-    this.remember(this.nameHashes, runningHash(name));
+    this.remember(this.nameHashes, runningHashText(name, 0, name.length));
     let dot = name.indexOf('.');
     while (dot !== -1) {
       const parent = name.slice(dot + 1);
-      this.remember(this.parentHashes, runningHash(parent));
+      this.remember(this.parentHashes, runningHashText(parent, 0, parent.length));
       if (!this.parents.has(parent)) this.parents.set(parent, name);
       dot = name.indexOf('.', dot + 1);
     }
@@ -89,11 +89,4 @@ export function findNeverBlockViolations(guard: NeverBlockGuard, name: string, s
     dot = name.indexOf('.', dot + 1);
   }
   return undefined;
-}
-
-/** Right-to-left FNV-1a of a whole name, unfinished, as `mayConflict` runs it over bytes. */
-function runningHash(text: string): number {
-  let hash = FNV_OFFSET;
-  for (let i = text.length - 1; i >= 0; i--) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
-  return hash;
 }

@@ -25,8 +25,8 @@ export function queryLineWriter(logger: Logger): (event: QueryEvent) => void {
   const messageKey = internals[pino.symbols.messageKeySym];
   const hasFormatter = typeof (internals[pino.symbols.formattersSym] as { log?: unknown } | undefined)?.log === 'function';
   const hasMixin = typeof internals[pino.symbols.mixinSym] === 'function';
-  const hasHooks = typeof (internals[pino.symbols.hooksSym] as { logMethod?: unknown; streamWrite?: unknown } | undefined)?.logMethod === 'function'
-    || typeof (internals[pino.symbols.hooksSym] as { streamWrite?: unknown } | undefined)?.streamWrite === 'function';
+  const hooks = internals[pino.symbols.hooksSym] as { logMethod?: unknown; streamWrite?: unknown } | undefined;
+  const hasHooks = typeof hooks?.logMethod === 'function' || typeof hooks?.streamWrite === 'function';
   const end = internals[pino.symbols.endSym];
   if (stream === undefined || typeof stream.write !== 'function' || typeof levelPrefix !== 'string' || typeof time !== 'function'
     || typeof chindings !== 'string' || messageKey !== 'msg' || typeof end !== 'string' || hasFormatter || hasMixin || hasHooks) {

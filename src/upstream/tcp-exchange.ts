@@ -2,6 +2,7 @@ import net from 'node:net';
 import { checkReply, upstreamError } from './reply-check.js';
 import type { Exchanged } from './udp-exchange.js';
 import type { UpstreamAddress } from './upstream-address.js';
+import { tcpFrame } from '../dns/wire/tcp-frame.js';
 
 /**
  * One query over TCP (RFC 7766 framing) on a fresh connection. On TCP a reply that does not match
@@ -22,12 +23,7 @@ export function tcpExchange(upstream: UpstreamAddress, query: Buffer, questionEn
     const timer = setTimeout(() => finish(upstreamError('UPSTREAM_TIMEOUT', upstream.label, `no reply within ${Math.round(timeoutMs)} ms (tcp)`)), Math.max(1, timeoutMs));
     socket.on('error', (error) => finish(upstreamError('UPSTREAM_NETWORK', upstream.label, `${(error as NodeJS.ErrnoException).code ?? error.message} (tcp)`, error)));
     socket.on('close', () => finish(upstreamError('UPSTREAM_NETWORK', upstream.label, 'connection closed before a reply (tcp)')));
-    socket.on('connect', () => {
-      const frame = Buffer.allocUnsafe(2 + query.length);
-      frame.writeUInt16BE(query.length, 0);
-      query.copy(frame, 2);
-      socket.write(frame);
-    });
+    socket.on('connect', () => socket.write(tcpFrame(query)));
     socket.on('data', (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       if (buffered.length < 2) return;

@@ -5,6 +5,7 @@ import { QType, RCode } from '../../src/dns/wire/constants.js';
 import { encodeQuery } from '../../src/dns/wire/encode-query.js';
 import { decodeQuery, type ParsedQuery } from '../../src/dns/wire/query.js';
 import { buildAnswer, buildError, buildSoaTemplate, encodeName } from '../../src/dns/wire/response.js';
+import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
 
 const { Packet } = dns2;
 
@@ -134,4 +135,16 @@ test('random bytes and mutations never make the decoder throw', () => {
 test('encodeName rejects labels over 63 bytes', () => {
   assert.throws(() => encodeName(`${'a'.repeat(64)}.com`), RangeError);
   assert.deepEqual([...encodeName('a.b.')], [1, 0x61, 1, 0x62, 0]);
+});
+
+test('a TCP frame is the two-byte length then the message, for every size a frame can carry', () => {
+  for (const size of [0, 1, 12, 512, 65_535]) {
+    const message = Buffer.alloc(size, size & 0xff);
+    const frame = tcpFrame(message);
+    assert.equal(frame.readUInt16BE(0), size);
+    assert.deepEqual(frame.subarray(2), message);
+  }
+  const query = encodeQuery('cloud.vendor.example', QType.A, { id: 7 });
+  const decoded = decodeQuery(tcpFrame(query).subarray(2));
+  assert.equal(decoded.kind === 'query' && decoded.query.name, 'cloud.vendor.example');
 });

@@ -2,6 +2,7 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
 
 export interface UdpLoadResult {
   readonly sent: number;
@@ -114,12 +115,7 @@ export function tcpQuery(address: string, port: number, query: Buffer, timeoutMs
     const done = (result: Buffer | null): void => { clearTimeout(timer); socket.destroy(); resolve(result); };
     const timer = setTimeout(() => done(null), timeoutMs);
     socket.on('error', () => done(null));
-    socket.on('connect', () => {
-      const frame = Buffer.alloc(2 + query.length);
-      frame.writeUInt16BE(query.length, 0);
-      query.copy(frame, 2);
-      socket.write(frame);
-    });
+    socket.on('connect', () => socket.write(tcpFrame(query)));
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) done(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));

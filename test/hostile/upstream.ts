@@ -1,6 +1,7 @@
 /** A loopback upstream resolver whose behaviour a test switches at run time. */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
 
 export type UpstreamMode = 'answer' | 'silent' | 'slow' | 'garble';
 
@@ -92,10 +93,7 @@ export async function startTestUpstream(): Promise<TestUpstream> {
         buffered = buffered.subarray(2 + query.length);
         state.received.tcp++;
         respond(query, (reply) => {
-          const frame = Buffer.alloc(2 + reply.length);
-          frame.writeUInt16BE(reply.length, 0);
-          reply.copy(frame, 2);
-          if (!socket.destroyed) socket.write(frame);
+          if (!socket.destroyed) socket.write(tcpFrame(reply));
         });
       }
     });

@@ -14,6 +14,7 @@ import { dig } from '../helpers/dig.js';
 import { fuzzScale, fuzzSeed, mutate, type Prng } from './fuzz.js';
 import { mb, rssOf, tcpQuery, udpBlast, udpLoad } from './load.js';
 import { startTestUpstream, type TestUpstream } from './upstream.js';
+import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
 
 const SCALE = fuzzScale();
 const LIST = 'cloud.vendor.example\n';
@@ -121,11 +122,7 @@ describe('live daemon under hostile traffic', () => {
       socket.on('close', () => resolve());
       socket.on('connect', () => {
         for (let i = 0; i < perConnection; i++) {
-          const packet = hostilePacket(rng, c * perConnection + i);
-          const frame = Buffer.alloc(2 + packet.length);
-          frame.writeUInt16BE(packet.length, 0);
-          packet.copy(frame, 2);
-          socket.write(frame);
+          socket.write(tcpFrame(hostilePacket(rng, c * perConnection + i)));
         }
         // Let the answers come back, then leave.
         setTimeout(() => socket.end(), 1500);

@@ -9,6 +9,7 @@ import { encodeQuery } from '../../src/dns/wire/encode-query.js';
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { udpExchange } from '../helpers/udp.js';
+import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
 
 const { Packet } = dns2;
 
@@ -127,13 +128,7 @@ describe('the daemon answers real DNS clients over UDP and TCP, IPv4 and IPv6', 
   test('TCP: pipelined queries on one connection are all answered', async () => {
     const socket = net.connect(daemon.port('tcp', 4), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
-    const frames = [1, 2, 3, 4, 5].map((id) => {
-      const query = encodeQuery(`q${id}.cloud.vendor.example`, QType.A, { id });
-      const frame = Buffer.alloc(2 + query.length);
-      frame.writeUInt16BE(query.length, 0);
-      query.copy(frame, 2);
-      return frame;
-    });
+    const frames = [1, 2, 3, 4, 5].map((id) => tcpFrame(encodeQuery(`q${id}.cloud.vendor.example`, QType.A, { id })));
     socket.write(Buffer.concat(frames));
     const ids = new Set<number>();
     let buffered = Buffer.alloc(0);

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { decodeQuery } from '../../src/dns/wire/query.js';
 import { encodeName, responseLimit } from '../../src/dns/wire/response.js';
 import type { QueryContext } from '../../src/pipeline/context.js';
+import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
 
 export interface Rr { type: number; ttl: number; data: Buffer; owner?: Buffer }
 
@@ -103,8 +104,7 @@ export async function fakeUpstream(udp: UdpBehaviour, tcp?: (query: Buffer) => B
           tcpQueries.push(Buffer.from(query));
           const out = tcp(Buffer.from(query));
           if (out !== null) {
-            const frame = Buffer.alloc(2); frame.writeUInt16BE(out.length, 0);
-            connection.write(Buffer.concat([frame, out]));
+            connection.write(tcpFrame(out));
           }
         }
       });
