@@ -152,6 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async close() {
       await Promise.all([...sockets.map((socket) => socket.close()), ntp?.close()]);
       await handler.state.forwarder.close();
+      handler.close();
     },
   };
 }

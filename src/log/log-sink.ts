@@ -22,13 +22,23 @@ export interface LogSinkOptions {
   readonly batchMs?: number;
 }
 
-/** Moves text to the destination; `done` runs when it was accepted (or failed). */
+/** Moves text (a string, or UTF-8 bytes) to the destination; `done` runs when it was accepted (or failed). */
 export interface SinkWriter {
-  write(text: string, done: (error?: Error | null) => void): void;
+  write(text: string | Uint8Array, done: (error?: Error | null) => void): void;
   /** Best effort at shutdown: write synchronously when nothing is in flight; never blocks for long. */
-  writeSync(text: string): void;
+  writeSync(text: string | Uint8Array): void;
   /** Lets the process exit even with a write stuck in flight. */
   release(): void;
+}
+
+/**
+ * Lines a producer holds in compact form until a write is due, and formats in one pass then
+ * (the sinkhole log: formatting a line per query between two socket calls cost several times
+ * what the same work costs in one tight loop per batch).
+ */
+export interface DeferredLines {
+  /** Formats everything held and hands it over as UTF-8 bytes; undefined when nothing is held. */
+  take(): { readonly bytes: Uint8Array; readonly lines: number } | undefined;
 }
 
 export const DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
@@ -41,8 +51,13 @@ export const DEFAULT_LOG_BATCH_MS = 5;
 
 export class LogSink {
   private readonly maxBufferBytes: number;
-  private queue: string[] = [];
+  private queue: (string | Uint8Array)[] = [];
   private queuedBytes = 0;
+  private queuedLines = 0;
+  private readonly deferred: DeferredLines[] = [];
+  /** Admitted deferred lines not yet taken, and their estimated size. */
+  private deferredLines = 0;
+  private deferredBytes = 0;
   private inFlightBytes = 0;
   private writing = false;
   private failed: Error | undefined;
@@ -63,31 +78,75 @@ export class LogSink {
   get dropped(): number { return this.droppedTotal; }
 
   /** Unwritten bytes held right now (queued plus in flight). */
-  get bufferedBytes(): number { return this.queuedBytes + this.inFlightBytes; }
+  get bufferedBytes(): number { return this.queuedBytes + this.inFlightBytes + this.deferredBytes; }
 
   get broken(): boolean { return this.failed !== undefined; }
 
   /** pino calls this with one serialised line. Always returns true: pino must never wait on us. */
   write(line: string): boolean {
-    if (this.failed !== undefined) { this.droppedTotal++; return true; }
-    if (this.queuedBytes + this.inFlightBytes + line.length > this.maxBufferBytes) {
-      this.droppedTotal++;
-      this.droppedInStall++;
-      if (!this.stallNoticed) {
-        this.stallNoticed = true;
-        this.say(`camshim: the log destination is not reading (more than ${this.maxBufferBytes} bytes unwritten); dropping log lines until it drains, the count follows in the log`);
-      }
-      return true;
-    }
+    if (!this.room(line.length)) return true;
+    // Deferred lines admitted before this one are written before it.
+    if (this.deferredLines > 0) this.takeDeferred();
     this.queue.push(line);
     this.queuedBytes += line.length;
+    this.queuedLines++;
     if (!this.writing) this.schedule();
     return true;
   }
 
+  /** Registers a producer of deferred lines; returns the call that unregisters it. */
+  attach(source: DeferredLines): () => void {
+    this.deferred.push(source);
+    return () => {
+      const index = this.deferred.indexOf(source);
+      if (index < 0) return;
+      // What it still holds is written first, in its place.
+      if (this.deferredLines > 0) this.takeDeferred();
+      this.deferred.splice(index, 1);
+    };
+  }
+
+  /**
+   * Asks room for one deferred line of about `estimatedBytes`. False: the line must not be kept
+   * (destination stalled or failed); it was counted as dropped.
+   */
+  admit(estimatedBytes: number): boolean {
+    if (!this.room(estimatedBytes)) return false;
+    this.deferredLines++;
+    this.deferredBytes += estimatedBytes;
+    if (!this.writing) this.schedule();
+    return true;
+  }
+
+  /** Whether `bytes` more fit under the bound; when not, the line is counted as dropped (said once). */
+  private room(bytes: number): boolean {
+    if (this.failed !== undefined) { this.droppedTotal++; return false; }
+    if (this.bufferedBytes + bytes <= this.maxBufferBytes) return true;
+    this.droppedTotal++;
+    this.droppedInStall++;
+    if (!this.stallNoticed) {
+      this.stallNoticed = true;
+      this.say(`camshim: the log destination is not reading (more than ${this.maxBufferBytes} bytes unwritten); dropping log lines until it drains, the count follows in the log`);
+    }
+    return false;
+  }
+
+  /** Has every producer format what it holds, into the queue in order. */
+  private takeDeferred(): void {
+    this.deferredLines = 0;
+    this.deferredBytes = 0;
+    for (const source of this.deferred) {
+      const chunk = source.take();
+      if (chunk === undefined || chunk.bytes.length === 0) continue;
+      this.queue.push(chunk.bytes);
+      this.queuedBytes += chunk.bytes.length;
+      this.queuedLines += chunk.lines;
+    }
+  }
+
   /** The next write: at once without batching, else when the batch window closes. */
   private schedule(): void {
-    if (this.queue.length === 0 || this.batchTimer !== undefined) return;
+    if ((this.queue.length === 0 && this.deferredLines === 0) || this.batchTimer !== undefined) return;
     if (this.batchMs === 0) this.pump();
     else this.batchTimer = setTimeout(this.pumpBatch, this.batchMs);
   }
@@ -101,21 +160,26 @@ export class LogSink {
   flush(): void {
     this.closing = true;
     if (this.batchTimer !== undefined) { clearTimeout(this.batchTimer); this.batchTimer = undefined; }
+    if (this.deferredLines > 0) this.takeDeferred();
     if (this.failed === undefined && !this.writing && this.queue.length > 0) {
-      const text = this.queue.join('');
+      const text = joinChunks(this.queue);
       this.queue = [];
       this.queuedBytes = 0;
+      this.queuedLines = 0;
       try { this.writer.writeSync(text); } catch { /* a full or closed destination: nothing more can be said */ }
     }
     this.writer.release();
   }
 
   private pump(): void {
-    if (this.queue.length === 0 || this.failed !== undefined) return;
-    const text = this.queue.length === 1 ? this.queue[0]! : this.queue.join('');
+    if (this.failed !== undefined) return;
+    if (this.deferredLines > 0) this.takeDeferred();
+    if (this.queue.length === 0) return;
+    const text = joinChunks(this.queue);
     this.queue = [];
     this.inFlightBytes = this.queuedBytes;
     this.queuedBytes = 0;
+    this.queuedLines = 0;
     this.writing = true;
     let settled = false;
     const done = (error?: Error | null): void => {
@@ -142,9 +206,11 @@ export class LogSink {
     if (this.failed !== undefined) return;
     this.failed = error;
     // Everything not yet written is lost with the destination.
-    this.droppedTotal += this.queue.length;
+    if (this.deferredLines > 0) this.takeDeferred();
+    this.droppedTotal += this.queuedLines;
     this.queue = [];
     this.queuedBytes = 0;
+    this.queuedLines = 0;
     // A write cut off by our own shutdown is not news.
     if (!this.failNoticed && !this.closing) {
       this.failNoticed = true;
@@ -157,6 +223,13 @@ export class LogSink {
   private say(text: string): void {
     try { this.options.notice?.(text); } catch { /* the notice is best effort */ }
   }
+}
+
+/** One string when every chunk is one (pino's lines alone), else one buffer of UTF-8 bytes. */
+function joinChunks(chunks: readonly (string | Uint8Array)[]): string | Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  if (chunks.every((chunk) => typeof chunk === 'string')) return chunks.join('');
+  return Buffer.concat(chunks.map((chunk) => typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk));
 }
 
 /**
@@ -203,7 +276,7 @@ function streamWriter(socket: net.Socket, fd: number): SinkWriter {
     },
     writeSync(text) {
       // The handle made the descriptor non-blocking: a full pipe throws EAGAIN here instead of waiting.
-      if (broken === undefined && socket.writableLength === 0) fs.writeSync(fd, text);
+      if (broken === undefined && socket.writableLength === 0) writeOnceSync(fd, text);
     },
     release() {
       // A write stuck behind a reader that never reads must not keep the process alive forever.
@@ -215,10 +288,19 @@ function streamWriter(socket: net.Socket, fd: number): SinkWriter {
 
 function fdWriter(fd: number): SinkWriter {
   return {
-    write(text, done) { fs.write(fd, text, null, 'utf8', (error) => done(error)); },
-    writeSync(text) { fs.writeSync(fd, text); },
+    write(text, done) {
+      if (typeof text === 'string') fs.write(fd, text, null, 'utf8', (error) => done(error));
+      else fs.write(fd, text, 0, text.length, null, (error) => done(error));
+    },
+    writeSync(text) { writeOnceSync(fd, text); },
     release() { /* nothing to let go of */ },
   };
+}
+
+/** A synchronous write of a string or bytes (one call; a short write loses the rest, as at any shutdown). */
+function writeOnceSync(fd: number, text: string | Uint8Array): void {
+  if (typeof text === 'string') fs.writeSync(fd, text);
+  else fs.writeSync(fd, text, 0, text.length);
 }
 
 function failedWriter(error: Error): SinkWriter {

@@ -1,47 +1,141 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pino from 'pino';
+import { QType, RCode } from '../../src/dns/wire/constants.js';
+import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { decodeQuery } from '../../src/dns/wire/query.js';
+import { buildAnswer, buildSoaTemplate } from '../../src/dns/wire/response.js';
+import { DomainTable, emptyMatch } from '../../src/lists/domain-table.js';
+import type { ListInfo, ListSet } from '../../src/lists/list-set.js';
 import { cachedIsoTime } from '../../src/log/iso-time.js';
-import type { QueryEvent } from '../../src/log/query-events.js';
-import { jsonString, queryLineWriter } from '../../src/log/query-line.js';
+import { LogSink, type SinkWriter } from '../../src/log/log-sink.js';
+import { queryEvent, type LoggedKind, type LoggedQuery } from '../../src/log/query-events.js';
+import { jsonString } from '../../src/log/query-line.js';
+import { createQueryLog } from '../../src/log/query-log.js';
 import { seededRandom } from '../helpers/prng.js';
 
-/** A pino logger writing into an array, with a fixed clock so two lines can be compared byte for byte. */
+const START_MS = Date.UTC(2026, 10, 21, 6, 40, 12, 118);
+
+/** A pino logger writing into an array, with a clock that ticks once per read, so lines can be compared byte for byte. */
 function capture(options: pino.LoggerOptions = {}): { logger: pino.Logger; lines: string[] } {
   const lines: string[] = [];
-  let ms = Date.UTC(2026, 10, 21, 6, 40, 12, 118);
+  let ms = START_MS;
   const logger = pino({ level: 'info', base: { service: 'camshim' }, timestamp: cachedIsoTime(() => ms++), ...options }, { write: (line: string) => { lines.push(line); } });
   return { logger, lines };
 }
 
-const EVENTS: QueryEvent[] = [
-  { event: 'sinkhole', client: '192.168.20.31', name: 'n-devs.tplinkcloud.com', type: 'A', group: 'cameras', list: 'tplink', rule: 'tplinkcloud.com', line: 16, answer: 'NXDOMAIN' },
-  { event: 'unlisted', client: 'fd00::31', name: 'example.org', type: 'AAAA', group: 'default', list: null, rule: null, line: null, answer: 'NXDOMAIN' },
-  { event: 'redirect', client: '10.0.0.2', name: 'pool.ntp.org', type: 'A', group: 'g "quoted" \\ back', list: 'ntp-hosts', rule: '=pool.ntp.org', line: 12, answer: 'A 192.168.20.1' },
+/** The same, through camshim's LogSink (the deferred path), with a writer that keeps what it is given. */
+function captureViaSink(): { logger: pino.Logger; sink: LogSink; text: () => string } {
+  const chunks: (string | Uint8Array)[] = [];
+  const writer: SinkWriter = {
+    write(text, done) { chunks.push(text); done(null); },
+    writeSync(text) { chunks.push(text); },
+    release() { /* nothing held */ },
+  };
+  const sink = new LogSink(writer, { batchMs: 1000, notice: () => {} });
+  let ms = START_MS;
+  const logger = pino({ level: 'info', base: { service: 'camshim' }, timestamp: cachedIsoTime(() => ms++) }, sink);
+  const text = (): string => chunks.map((chunk) => typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')).join('');
+  return { logger, sink, text };
+}
+
+function listInfo(index: number, name: string): ListInfo {
+  return { index, name, file: `/lists/${name}.list`, kind: 'block', bundled: true, entryCount: 1, meta: {} as ListInfo['meta'], modifiedAt: undefined };
+}
+
+const table = DomainTable.build([
+  { name: 'tplinkcloud.com', action: 'block', scope: 'subtree', list: 0, line: 16 },
+  { name: 'p2p.example', action: 'block', scope: 'below', list: 1, line: 3 },
+  { name: 'pool.ntp.org', action: 'block', scope: 'exact', list: 2, line: 12 },
+]);
+const LISTS = {
+  table,
+  lists: [listInfo(0, 'tplink'), listInfo(1, 'l\u2028 "odd" \\ name'), listInfo(2, 'ntp-hosts')],
+} as unknown as ListSet;
+const FILTER = { lists: new Uint8Array([1, 1, 1]), redirects: true };
+const SOA = buildSoaTemplate(60, 1);
+
+function response(name: string, qtype: number, kind: 'nxdomain' | 'nodata' | 'redirect4' | 'redirect6'): Buffer {
+  const packet = encodeQuery(name.replace(/[^\x21-\x7e]/g, 'x'), qtype, { id: 9, edns: { payloadSize: 1232 } });
+  const decoded = decodeQuery(packet);
+  assert.equal(decoded.kind, 'query');
+  if (decoded.kind !== 'query') throw new Error('unreachable');
+  const spec = kind === 'nxdomain' ? { rcode: RCode.NxDomain, authoritative: true, soa: { template: SOA, ownerIndex: 0 } }
+    : kind === 'nodata' ? { rcode: RCode.NoError, authoritative: true }
+      : { rcode: RCode.NoError, authoritative: true, addresses: [kind === 'redirect4' ? new Uint8Array([192, 168, 20, 1]) : new Uint8Array([0xfd, 0x20, ...new Array<number>(13).fill(0), 1])], addressTtl: 60 };
+  return buildAnswer(packet, decoded.query, spec, 1232, 1232);
+}
+
+function record(kind: LoggedKind, client: string, name: string, qtype: number, group: string, answer: Parameters<typeof response>[2], timeMs = 0): LoggedQuery {
+  const match = table.match(name, FILTER, emptyMatch());
+  return { kind, timeMs, client, name, qtype, group, lists: LISTS, rule: match.block < 0 ? undefined : match.block, response: response(name, qtype, answer) };
+}
+
+const RECORDS: LoggedQuery[] = [
+  record('sinkhole', '192.168.20.31', 'n-devs.tplinkcloud.com', QType.A, 'cameras', 'nxdomain'),
+  record('unlisted', 'fd00::31', 'example.org', QType.AAAA, 'default', 'nxdomain'),
+  record('redirect', '10.0.0.2', 'pool.ntp.org', QType.A, 'g "quoted" \\ back', 'redirect4'),
+  record('redirect', '10.0.0.2', 'pool.ntp.org', QType.AAAA, 'cameras', 'redirect6'),
+  record('sinkhole', '192.168.20.32', 'x.p2p.example', QType.HTTPS, 'g\nline', 'nodata'),
   // Names are raw latin1 from the wire: quotes, backslashes, control and high bytes must all be escaped as pino does.
-  { event: 'sinkhole', client: '127.0.0.1', name: 'a"b\\c\u0000\u0001\u001f\u007f\u00e9\u00ff.example', type: 'TYPE65', group: 'g\nline', list: 'l\u2028', rule: 'r\t', line: 0, answer: 'NODATA' },
+  record('sinkhole', '127.0.0.1', 'a"b\\c\u0000\u0001\b\t\n\f\r\u001f\u007f\u0080\u00e9\u00ff.tplinkcloud.com', 65280, 'cameras', 'nxdomain'),
+  record('unlisted', '127.0.0.1', 'not-from-the-wire-\u0100-\u4e2d.example', QType.A, 'cameras', 'nxdomain'),
 ];
 
-describe('the hand-built query line', () => {
-  test('is byte for byte what pino writes for the same event, bindings and level included', () => {
+/** What pino itself writes for a record: the reference every fast path must equal. */
+function viaPino(records: readonly LoggedQuery[], bindings?: pino.Bindings): string[] {
+  const { logger, lines } = capture();
+  const target = bindings === undefined ? logger : logger.child(bindings);
+  for (const query of records) target.info(queryEvent(query), query.kind);
+  return lines;
+}
+
+describe('the sinkhole log line', () => {
+  test('the direct path writes byte for byte what pino writes, bindings included', () => {
     for (const bindings of [undefined, { worker: 2 }]) {
-      const viaPino = capture();
-      const viaWriter = capture();
-      const pinoLogger = bindings === undefined ? viaPino.logger : viaPino.logger.child(bindings);
-      const writerLogger = bindings === undefined ? viaWriter.logger : viaWriter.logger.child(bindings);
-      const write = queryLineWriter(writerLogger);
-      for (const event of EVENTS) {
-        pinoLogger.info(event, event.event);
-        write(event);
-      }
-      assert.deepEqual(viaWriter.lines, viaPino.lines);
-      for (const line of viaWriter.lines) assert.equal(typeof JSON.parse(line), 'object');
+      const { logger, lines } = capture();
+      const log = createQueryLog(bindings === undefined ? logger : logger.child(bindings));
+      for (const query of RECORDS) log.record({ ...query, timeMs: log.now() });
+      assert.deepEqual(lines, viaPino(RECORDS, bindings));
+      for (const line of lines) assert.equal(typeof JSON.parse(line), 'object');
     }
   });
 
-  test('random names of every byte value round-trip through JSON.parse', () => {
-    const { logger, lines } = capture();
-    const write = queryLineWriter(logger);
+  test('the deferred path (camshim\'s sink) holds records until the batch goes out, then writes what pino would', () => {
+    const { logger, sink, text } = captureViaSink();
+    const log = createQueryLog(logger);
+    for (const query of RECORDS) log.record({ ...query, timeMs: log.now() });
+    assert.equal(text(), '', 'nothing is formatted or written before the batch');
+    sink.flush();
+    assert.equal(text(), viaPino(RECORDS).join(''));
+  });
+
+  test('deferred records and ordinary pino lines stay in the order they were made', () => {
+    const { logger, sink, text } = captureViaSink();
+    const log = createQueryLog(logger);
+    log.record({ ...RECORDS[0]!, timeMs: log.now() });
+    logger.warn({ event: 'other' }, 'between');
+    log.record({ ...RECORDS[1]!, timeMs: log.now() });
+    sink.flush();
+    const lines = text().trimEnd().split('\n').map((line) => JSON.parse(line) as { msg: string });
+    assert.deepEqual(lines.map((line) => line.msg), ['sinkhole', 'between', 'unlisted']);
+  });
+
+  test('a reload between record and write: the line names the rule of the list set the query used', () => {
+    const { logger, sink, text } = captureViaSink();
+    const log = createQueryLog(logger);
+    const otherTable = DomainTable.build([{ name: 'other.example', action: 'block', scope: 'subtree', list: 0, line: 99 }]);
+    const otherLists = { table: otherTable, lists: [listInfo(0, 'other')] } as unknown as ListSet;
+    const other = otherTable.match('a.other.example', FILTER, emptyMatch()).block;
+    log.record({ ...RECORDS[0]!, timeMs: log.now() });
+    log.record({ ...RECORDS[0]!, name: 'a.other.example', lists: otherLists, rule: other, timeMs: log.now() });
+    log.record({ ...RECORDS[0]!, timeMs: log.now() });
+    sink.flush();
+    const lines = text().trimEnd().split('\n').map((line) => JSON.parse(line) as { list: string; line: number });
+    assert.deepEqual(lines.map((line) => [line.list, line.line]), [['tplink', 16], ['other', 99], ['tplink', 16]]);
+  });
+
+  test('random names of every byte value round-trip through JSON.parse, on both fast paths', () => {
     const random = seededRandom(7);
     const names: string[] = [];
     for (let index = 0; index < 500; index++) {
@@ -49,26 +143,51 @@ describe('the hand-built query line', () => {
       const length = 1 + Math.floor(random() * 30);
       for (let char = 0; char < length; char++) name += String.fromCharCode(Math.floor(random() * 256));
       names.push(name);
-      write({ ...EVENTS[0]!, name });
     }
-    assert.deepEqual(lines.map((line) => (JSON.parse(line) as { name: string }).name), names);
+    const direct = capture();
+    const directLog = createQueryLog(direct.logger);
+    const deferred = captureViaSink();
+    const deferredLog = createQueryLog(deferred.logger);
+    for (const name of names) {
+      directLog.record({ ...RECORDS[0]!, name, timeMs: directLog.now() });
+      deferredLog.record({ ...RECORDS[0]!, name, timeMs: deferredLog.now() });
+    }
+    deferred.sink.flush();
+    assert.deepEqual(direct.lines.map((line) => (JSON.parse(line) as { name: string }).name), names);
+    assert.equal(deferred.text(), direct.lines.join(''));
   });
 
   test('follows the logger level, including changes after it was made', () => {
     const { logger, lines } = capture();
-    const write = queryLineWriter(logger);
+    const log = createQueryLog(logger);
     logger.level = 'warn';
-    write(EVENTS[0]!);
+    assert.equal(log.enabled, false);
+    log.record({ ...RECORDS[0]!, timeMs: log.now() });
     assert.equal(lines.length, 0);
     logger.level = 'debug';
-    write(EVENTS[0]!);
+    assert.equal(log.enabled, true);
+    log.record({ ...RECORDS[0]!, timeMs: log.now() });
     assert.equal(lines.length, 1);
   });
 
-  test('a logger with a log formatter gets the event through pino itself', () => {
+  test('a logger with a log formatter gets the record through pino itself', () => {
     const { logger, lines } = capture({ formatters: { log: (object) => ({ ...object, extra: true }) } });
-    queryLineWriter(logger)(EVENTS[0]!);
-    assert.equal((JSON.parse(lines[0]!) as { extra: boolean }).extra, true);
+    createQueryLog(logger).record(RECORDS[0]!);
+    const line = JSON.parse(lines[0]!) as { extra: boolean; name: string; list: string };
+    assert.equal(line.extra, true);
+    assert.equal(line.name, 'n-devs.tplinkcloud.com');
+    assert.equal(line.list, 'tplink');
+  });
+
+  test('held records count against the sink\'s bound: a stalled destination drops them, counted', () => {
+    const writes: (string | Uint8Array)[] = [];
+    const sink = new LogSink({ write(text) { writes.push(text); }, writeSync() {}, release() {} }, { batchMs: 0, maxBufferBytes: 10_000, notice: () => {} });
+    const logger = pino({ level: 'info', timestamp: cachedIsoTime() }, sink);
+    const log = createQueryLog(logger);
+    for (let index = 0; index < 1000; index++) log.record({ ...RECORDS[0]!, timeMs: log.now() });
+    assert.equal(writes.length, 1, 'the first write never completes: the destination is stalled');
+    assert.ok(sink.bufferedBytes <= 10_000 + 1024, `held ${sink.bufferedBytes} bytes`);
+    assert.ok(sink.dropped > 900, `dropped ${sink.dropped}`);
   });
 
   test('jsonString matches JSON.stringify', () => {
@@ -86,5 +205,7 @@ describe('cachedIsoTime', () => {
     assert.equal(time(), first, 'same string while the millisecond lasts');
     ms++;
     assert.equal(time(), ',"time":"2026-11-21T00:00:00.006Z"');
+    assert.equal(time.at(ms - 1), first, 'a given millisecond, for lines made later');
+    assert.equal(time.now(), ms);
   });
 });
