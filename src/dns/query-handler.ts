@@ -37,7 +37,7 @@ export class QueryHandler {
     if (decoded.kind !== 'query') {
       // A refused client gets REFUSED even for junk: it learns nothing, and the reply is no bigger than its packet.
       const rcode = !classified.allowed ? RCode.Refused : decoded.kind === 'notimp' ? RCode.NotImp : RCode.FormErr;
-      this.stats.answers[!classified.allowed ? 'refused' : decoded.kind]++;
+      this.stats.countAnswer(!classified.allowed ? 'refused' : decoded.kind);
       return buildError(packet, null, decoded.id, decoded.flags, rcode, state.config.dns.ednsPayload);
     }
     const query = decoded.query;
@@ -49,7 +49,7 @@ export class QueryHandler {
       limit: responseLimit(query.edns, client.transport, state.config.dns.ednsPayload),
     };
     const answer = runChain(state.chain, context);
-    this.stats.answers[answer.kind]++;
+    this.stats.countAnswer(answer.kind);
     if (isLoggedKind(answer.kind)) {
       const response = answer.response;
       // Logged answers are made here, never forwarded: the response is a buffer.

@@ -24,87 +24,56 @@ const SHORT_ESCAPES: Readonly<Record<number, number>> = { 0x08: 0x62, 0x09: 0x74
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
-const KIND_HEADS: Readonly<Record<LoggedKind, Buffer>> = {
-  sinkhole: utf8(',"event":"sinkhole","client":'),
-  redirect: utf8(',"event":"redirect","client":'),
-  unlisted: utf8(',"event":"unlisted","client":'),
-};
-const KIND_TAILS: Readonly<Record<LoggedKind, Buffer>> = {
-  sinkhole: utf8(',"msg":"sinkhole"'),
-  redirect: utf8(',"msg":"redirect"'),
-  unlisted: utf8(',"msg":"unlisted"'),
-};
-const NAME_KEY = utf8(',"name":');
-const TYPE_KEY = utf8(',"type":');
-const GROUP_KEY = utf8(',"group":');
-const ANSWER_KEY = utf8(',"answer":');
-const NO_RULE = utf8(',"list":null,"rule":null,"line":null');
+const KINDS: readonly LoggedKind[] = ['sinkhole', 'redirect', 'unlisted'];
+const NO_RULE = utf8(',"list":null,"rule":null,"line":null,"answer":');
 
 /**
  * Writes sinkhole-log lines as UTF-8 bytes into one growing buffer: the same JSON line
  * `logger.info(queryEvent(record), record.kind)` gives (test/log/query-line.test.ts compares them
- * byte for byte), without building strings. Every field but the name comes from a small cache of
- * ready-made bytes (clients, groups, rules, answers repeat endlessly in a camera log), so a line
- * is mostly a handful of short copies; the name is escaped byte by byte.
+ * byte for byte), without building strings. A line is seven copies: its head (level, time,
+ * bindings, event; remade once per millisecond), then the client, name, type, group, rule and
+ * answer, each ready-made with the JSON punctuation around it and kept in a small cache (a camera
+ * log repeats the same few endlessly). Only the name is escaped byte by byte.
  */
 export class QueryLineEncoder {
   private buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   private length = 0;
-  private readonly levelPrefix: Buffer;
-  private readonly bindings: Buffer;
-  private readonly end: Buffer;
-  private timeMs = Number.NaN;
-  private timeBytes: Buffer = Buffer.alloc(0);
-  private readonly quoted = new Map<string, Buffer>();
+  /** Per kind: the head of a line for the millisecond `headMs[kind]`. */
+  private readonly heads: Buffer[] = KINDS.map(() => Buffer.alloc(0));
+  private readonly headMs: number[] = KINDS.map(() => Number.NaN);
+  private readonly clients = new Map<string, Buffer>();
   private readonly types = new Map<number, Buffer>();
-  private readonly answers = new Map<string, Buffer>();
+  private readonly groups = new Map<string, Buffer>();
+  private readonly answers: Map<string, Buffer>[] = KINDS.map(() => new Map());
   /** Rule fragments of one list set; a reload's new set starts a new cache. */
   private ruleLists: ListSet | undefined;
   private readonly rules = new Map<number, Buffer>();
 
-  constructor(private readonly frame: LineFrame) {
-    this.levelPrefix = utf8(frame.levelPrefix);
-    this.bindings = utf8(frame.bindings);
-    this.end = utf8(frame.end);
-  }
+  constructor(private readonly frame: LineFrame) {}
 
   /** Bytes written and not yet taken. */
   get pendingBytes(): number { return this.length; }
 
   /** Appends one line. */
   encode(record: LoggedQuery): void {
-    if (record.timeMs !== this.timeMs) {
-      this.timeMs = record.timeMs;
-      this.timeBytes = utf8(this.frame.timeAt(record.timeMs));
-    }
-    const client = this.quotedText(record.client);
+    const kind = KIND_INDEX[record.kind];
+    if (this.headMs[kind] !== record.timeMs) this.makeHead(kind, record.timeMs);
+    const client = this.clientBytes(record.client);
     const type = this.typeBytes(record.qtype);
-    const group = this.quotedText(record.group);
+    const group = this.groupBytes(record.group);
     const rule = this.ruleBytes(record.lists, record.rule);
-    const answer = this.answerBytes(record.response);
-    const head = KIND_HEADS[record.kind];
-    const tail = KIND_TAILS[record.kind];
+    const answer = this.answerBytes(kind, record.response);
     const name = record.name;
-    // Worst case for the name: every character a 6-byte \u00XX escape, plus the quotes.
-    this.reserve(this.levelPrefix.length + this.timeBytes.length + this.bindings.length + head.length + client.length
-      + NAME_KEY.length + name.length * 6 + 2 + TYPE_KEY.length + type.length + GROUP_KEY.length + group.length
-      + rule.length + ANSWER_KEY.length + answer.length + tail.length + this.end.length);
-    this.put(this.levelPrefix);
-    this.put(this.timeBytes);
-    this.put(this.bindings);
+    const head = this.heads[kind]!;
+    // Worst case for the name: every character a 6-byte \u00XX escape.
+    this.reserve(head.length + client.length + name.length * 6 + type.length + group.length + rule.length + answer.length);
     this.put(head);
     this.put(client);
-    this.put(NAME_KEY);
     this.putName(name);
-    this.put(TYPE_KEY);
     this.put(type);
-    this.put(GROUP_KEY);
     this.put(group);
     this.put(rule);
-    this.put(ANSWER_KEY);
     this.put(answer);
-    this.put(tail);
-    this.put(this.end);
   }
 
   /** The lines written so far, as a buffer of their own; the encoder starts empty again. */
@@ -114,6 +83,12 @@ export class QueryLineEncoder {
     return out;
   }
 
+  /** `{"level":30,"time":"…","pid":…,"service":"camshim","event":"sinkhole","client":` */
+  private makeHead(kind: number, ms: number): void {
+    this.heads[kind] = utf8(`${this.frame.levelPrefix}${this.frame.timeAt(ms)}${this.frame.bindings},"event":"${KINDS[kind]!}","client":`);
+    this.headMs[kind] = ms;
+  }
+
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
     const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
@@ -121,19 +96,18 @@ export class QueryLineEncoder {
     this.buffer = grown;
   }
 
-  /** Short copies in a loop: cheaper than a native call for the 5–60 bytes fragments are. */
   private put(bytes: Uint8Array): void {
-    const buffer = this.buffer;
-    let at = this.length;
-    for (let index = 0; index < bytes.length; index++) buffer[at++] = bytes[index]!;
-    this.length = at;
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
-  /** The name as a JSON string: escapes as JSON.stringify does, characters 0x80–0xff as UTF-8. */
+  /**
+   * The name's characters inside its quotes (the fragments around it hold the quotes): escaped
+   * as JSON.stringify does, characters 0x80–0xff as UTF-8.
+   */
   private putName(name: string): void {
     const buffer = this.buffer;
     let at = this.length;
-    buffer[at++] = QUOTE;
     for (let index = 0; index < name.length; index++) {
       const code = name.charCodeAt(index);
       if (code >= 0x20 && code < 0x80) {
@@ -151,39 +125,51 @@ export class QueryLineEncoder {
         buffer[at++] = 0xc0 | (code >> 6);
         buffer[at++] = 0x80 | (code & 0x3f);
       } else {
-        // Not from the wire decoder (it yields 0x00–0xff only): start the name again on the general
-        // path (at most 6 bytes per character too, so the reservation holds).
+        // Not from the wire decoder (it yields 0x00–0xff only): write the name again on the
+        // general path, without its quotes (at most 6 bytes per character too: the room holds).
         const general = utf8(jsonString(name));
-        at = this.length;
-        for (let k = 0; k < general.length; k++) buffer[at++] = general[k]!;
-        this.length = at;
+        this.buffer.set(general.subarray(1, general.length - 1), this.length);
+        this.length += general.length - 2;
         return;
       }
     }
-    buffer[at++] = QUOTE;
     this.length = at;
   }
 
-  private quotedText(text: string): Buffer {
-    let bytes = this.quoted.get(text);
+  /** `"192.168.20.31","name":"` */
+  private clientBytes(client: string): Buffer {
+    let bytes = this.clients.get(client);
     if (bytes === undefined) {
-      if (this.quoted.size >= CACHE_LIMIT) this.quoted.clear();
-      bytes = utf8(jsonString(text));
-      this.quoted.set(text, bytes);
+      if (this.clients.size >= CACHE_LIMIT) this.clients.clear();
+      bytes = utf8(`${jsonString(client)},"name":"`);
+      this.clients.set(client, bytes);
     }
     return bytes;
   }
 
+  /** `","type":"A","group":` (the name's closing quote first) */
   private typeBytes(qtype: number): Buffer {
     let bytes = this.types.get(qtype);
     if (bytes === undefined) {
       if (this.types.size >= CACHE_LIMIT) this.types.clear();
-      bytes = utf8(jsonString(typeName(qtype)));
+      bytes = utf8(`","type":${jsonString(typeName(qtype))},"group":`);
       this.types.set(qtype, bytes);
     }
     return bytes;
   }
 
+  /** `"cameras"` */
+  private groupBytes(group: string): Buffer {
+    let bytes = this.groups.get(group);
+    if (bytes === undefined) {
+      if (this.groups.size >= CACHE_LIMIT) this.groups.clear();
+      bytes = utf8(jsonString(group));
+      this.groups.set(group, bytes);
+    }
+    return bytes;
+  }
+
+  /** `,"list":"tplink","rule":"tplinkcloud.com","line":16,"answer":` */
   private ruleBytes(lists: ListSet, rule: number | undefined): Buffer {
     if (rule === undefined) return NO_RULE;
     if (lists !== this.ruleLists) {
@@ -194,23 +180,27 @@ export class QueryLineEncoder {
     if (bytes === undefined) {
       if (this.rules.size >= CACHE_LIMIT) this.rules.clear();
       const fields = ruleFields(lists, rule);
-      bytes = utf8(`,"list":${jsonOrNull(fields.list)},"rule":${jsonOrNull(fields.rule)},"line":${fields.line === null ? 'null' : String(fields.line)}`);
+      bytes = utf8(`,"list":${jsonOrNull(fields.list)},"rule":${jsonOrNull(fields.rule)},"line":${fields.line === null ? 'null' : String(fields.line)},"answer":`);
       this.rules.set(rule, bytes);
     }
     return bytes;
   }
 
-  private answerBytes(response: Uint8Array): Buffer {
+  /** `"NXDOMAIN","msg":"sinkhole"}` and the line end */
+  private answerBytes(kind: number, response: Uint8Array): Buffer {
     const text = answerText(response);
-    let bytes = this.answers.get(text);
+    const cache = this.answers[kind]!;
+    let bytes = cache.get(text);
     if (bytes === undefined) {
-      if (this.answers.size >= CACHE_LIMIT) this.answers.clear();
-      bytes = utf8(jsonString(text));
-      this.answers.set(text, bytes);
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      bytes = utf8(`${jsonString(text)},"msg":"${KINDS[kind]!}"${this.frame.end}`);
+      cache.set(text, bytes);
     }
     return bytes;
   }
 }
+
+const KIND_INDEX: Readonly<Record<LoggedKind, number>> = { sinkhole: 0, redirect: 1, unlisted: 2 };
 
 /** A JSON string literal; the common case (no quote, backslash or control character) is one scan. */
 export function jsonString(text: string): string {
