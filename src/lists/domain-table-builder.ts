@@ -65,6 +65,18 @@ function suffixCodeAt(bytes: Uint8Array, at: number, end: number, hash: number):
 }
 
 /**
+ * Checks made during the builder's right-to-left hash pass over a name, by the running
+ * (unfinished) FNV hash (name-hash.ts): true asks the caller to look at the name more closely,
+ * and the name is not added. The never-block guard is one.
+ */
+export interface NameCheck {
+  /** A proper suffix, from a label start (no leading dot). */
+  suffix(runningHash: number): boolean;
+  /** The whole name. */
+  whole(runningHash: number): boolean;
+}
+
+/**
  * Collects rules one at a time, in typed arrays only (no object per rule or name, so loading a
  * million names leaves no garbage on the JS heap), then lays the table out once.
  * Adding only appends (name bytes, hash, rule): repeats are merged in `finish`, while each name
@@ -96,14 +108,19 @@ export class DomainTableBuilder {
     this.addBytes(this.scratch, 0, name.length, action, scope, list, line);
   }
 
-  /** Adds a rule for the name in bytes[start, end) (lower-case ASCII). A repeat of a rule already added is dropped in `finish`. */
-  addBytes(bytes: Uint8Array, start: number, end: number, action: RuleAction, scope: RuleScope, list: number, line: number): void {
+  /**
+   * Adds a rule for the name in bytes[start, end) (lower-case ASCII). A repeat of a rule already
+   * added is dropped in `finish`. With a `check` that flags the name, nothing is added and the
+   * result is false.
+   */
+  addBytes(bytes: Uint8Array, start: number, end: number, action: RuleAction, scope: RuleScope, list: number, line: number, check?: NameCheck): boolean {
     if (!Number.isInteger(list) || list < 0 || list > 0xffff) throw new RangeError(`domain table: list index ${list} out of range`);
     const length = end - start;
     if (length <= 0 || length > MAX_NAME_BYTES) throw new RangeError(`domain table: bad name length ${length}`);
     const e = this.entryCount++;
     if (e + 2 > this.entryStart.length) this.growEntries(e + 2);
-    const names = this.names = grow(this.names, this.namesLength + length);
+    if (this.namesLength + length > this.names.length) this.names = grow(this.names, this.namesLength + length);
+    const names = this.names;
     for (let k = 0, at = this.namesLength; k < length; k++) names[at + k] = bytes[start + k]!;
     this.entryStart[e] = this.namesLength;
     this.namesLength += length;
@@ -118,11 +135,17 @@ export class DomainTableBuilder {
         const found = suffixCodeAt(bytes, i, end, running);
         if (found !== 0) code = found;
       }
+      if (check !== undefined && (i === start ? check.whole(running) : bytes[i - 1] === 0x2e && check.suffix(running))) {
+        this.entryCount = e;
+        this.namesLength = this.entryStart[e]!;
+        return false;
+      }
     }
     this.entryHash[e] = finishHash(running);
     this.entrySuffix[e] = code;
     this.entryHeader[e] = list * 32 + SCOPE_CODES[scope] * 8 + ACTION_CODES[action] * 2;
     this.entryLine[e] = line;
+    return true;
   }
 
   /** Rules added so far (repeats included). */

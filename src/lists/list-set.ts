@@ -206,11 +206,10 @@ function entryAt(scanned: ScannedList, index: number): ListEntry {
 /** Adds a list's entries to the table; block entries that would sinkhole never-block names become errors. */
 function addScannedList(builder: DomainTableBuilder, guard: NeverBlockGuard, scanned: ScannedList, info: ListInfo, errors: Problem[]): void {
   const { buffer, start, end, line, slow, defaultAction } = scanned;
+  // Block rules only: the guard flags names that may touch never-block names, looked at below as text.
+  const check = defaultAction === 'block' && guard.active ? guard : undefined;
   for (let i = 0; i < scanned.count; i++) {
-    if (slow[i]! < 0 && !(defaultAction === 'block' && guard.mayConflict(buffer, start[i]!, end[i]!))) {
-      builder.addBytes(buffer, start[i]!, end[i]!, defaultAction, 'subtree', info.index, line[i]!);
-      continue;
-    }
+    if (slow[i]! < 0 && builder.addBytes(buffer, start[i]!, end[i]!, defaultAction, 'subtree', info.index, line[i]!, check)) continue;
     const entry = entryAt(scanned, i);
     if (entry.action === 'block') {
       const violation = findNeverBlockViolations(guard, entry.name, entry.scope);
