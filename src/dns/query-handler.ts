@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import { RCode } from './wire/constants.js';
 import { decodeQuery } from './wire/query.js';
 import { buildError, responseLimit } from './wire/response.js';
-import { emptyMatch } from '../lists/domain-table.js';
 import { isLoggedKind } from '../log/query-events.js';
 import { createQueryLog, type QueryLog } from '../log/query-log.js';
 import { runChain } from '../pipeline/chain.js';
-import type { ClientInfo, QueryContext } from '../pipeline/context.js';
+import type { ClientInfo } from '../pipeline/context.js';
+import { LazyQueryContext } from '../pipeline/query-context.js';
 import type { ResolverState } from '../resolver-state.js';
 import type { DnsStats } from './dns-stats.js';
 
@@ -41,13 +41,8 @@ export class QueryHandler {
       return buildError(packet, null, decoded.id, decoded.flags, rcode, state.config.dns.ednsPayload);
     }
     const query = decoded.query;
-    const context: QueryContext = {
-      packet, query, client,
-      allowed: classified.allowed,
-      group: classified.group,
-      match: classified.allowed ? state.lists.table.match(query.name, classified.group.filter, emptyMatch()) : emptyMatch(),
-      limit: responseLimit(query.edns, client.transport, state.config.dns.ednsPayload),
-    };
+    const context = new LazyQueryContext(packet, query, client, classified.allowed, classified.group, state.lists.table,
+      responseLimit(query.edns, client.transport, state.config.dns.ednsPayload));
     const answer = runChain(state.chain, context);
     this.stats.countAnswer(answer.kind);
     if (isLoggedKind(answer.kind)) {
