@@ -5,6 +5,7 @@ import type { Config } from './config/config-schema.js';
 import { applyOverrides, type ConfigOverrides } from './config/overrides.js';
 import { DnsStats } from './dns/dns-stats.js';
 import { QueryHandler } from './dns/query-handler.js';
+import { releaseListLoadGarbage } from './lists/load-garbage.js';
 import { startTcpServer } from './dns/tcp-server.js';
 import { startUdpServer, type BoundSocket } from './dns/udp-server.js';
 import { CamshimError, formatProblem, type Problem } from './errors.js';
@@ -110,6 +111,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
   await upstream.start(config, selfViewOf(sockets, options.interfaces));
   logStartup(logger, prepared.state, sockets);
+  releaseListLoadGarbage(prepared.lists);
 
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
     const started = performance.now();
@@ -132,6 +134,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
       // After the reload line, so a reload to a quieter level is still acknowledged in the log.
       logger.level = next.config.log.level;
+      // The previous set is garbage too now (queries still running on it hold their own references).
+      releaseListLoadGarbage(next.lists);
       return { applied: true, problems: [] };
     } catch (error) {
       const problem: Problem = error instanceof CamshimError
