@@ -117,30 +117,36 @@ export class DomainTableBuilder {
     if (!Number.isInteger(list) || list < 0 || list > 0xffff) throw new RangeError(`domain table: list index ${list} out of range`);
     const length = end - start;
     if (length <= 0 || length > MAX_NAME_BYTES) throw new RangeError(`domain table: bad name length ${length}`);
-    const e = this.entryCount++;
+    const e = this.entryCount;
     if (e + 2 > this.entryStart.length) this.growEntries(e + 2);
-    if (this.namesLength + length > this.names.length) this.names = grow(this.names, this.namesLength + length);
+    const nameStart = this.namesLength;
+    if (nameStart + length > this.names.length) this.names = grow(this.names, nameStart + length);
     const names = this.names;
-    for (let k = 0, at = this.namesLength; k < length; k++) names[at + k] = bytes[start + k]!;
-    this.entryStart[e] = this.namesLength;
-    this.namesLength += length;
-    this.entryStart[e + 1] = this.namesLength;
-    // One right-to-left pass: the name's hash (as name-hash.ts's hashBytes) and its longest coded suffix.
+    const shift = nameStart - start;
+    // One right-to-left pass copies the name and finds its hash (as name-hash.ts's hashBytes),
+    // its longest coded suffix, and what the check says of each label start.
     let running = FNV_OFFSET;
     let code = 0;
     for (let i = end - 1; i >= start; i--) {
       const byte = bytes[i]! & 0x7f;
+      names[shift + i] = byte;
+      if (byte !== 0x2e) {
+        running = Math.imul(running ^ byte, FNV_PRIME);
+        continue;
+      }
+      // Here `running` is the hash of the suffix after this dot, which starts a label.
+      if (check !== undefined && check.suffix(running)) return false;
       running = Math.imul(running ^ byte, FNV_PRIME);
-      if (byte === 0x2e && i > start) {
+      if (i > start) {
         const found = suffixCodeAt(bytes, i, end, running);
         if (found !== 0) code = found;
       }
-      if (check !== undefined && (i === start ? check.whole(running) : bytes[i - 1] === 0x2e && check.suffix(running))) {
-        this.entryCount = e;
-        this.namesLength = this.entryStart[e]!;
-        return false;
-      }
     }
+    if (check !== undefined && check.whole(running)) return false;
+    this.entryCount = e + 1;
+    this.entryStart[e] = nameStart;
+    this.namesLength = nameStart + length;
+    this.entryStart[e + 1] = this.namesLength;
     this.entryHash[e] = finishHash(running);
     this.entrySuffix[e] = code;
     this.entryHeader[e] = list * 32 + SCOPE_CODES[scope] * 8 + ACTION_CODES[action] * 2;
