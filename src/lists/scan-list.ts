@@ -54,7 +54,8 @@ function startsWithAddress(bytes: Uint8Array, at: number, end: number, address: 
  */
 export function scanList(buffer: Uint8Array, file: string, defaultAction: RuleAction): ScannedList {
   const length = buffer.length;
-  let capacity = 1024;
+  // About a line per 16 bytes (big lists run 15–30): a million-line list needs no regrowth.
+  let capacity = Math.max(1024, Math.ceil(length / 16));
   let start = new Uint32Array(capacity);
   let end = new Uint32Array(capacity);
   let line = new Uint32Array(capacity);
