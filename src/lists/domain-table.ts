@@ -48,6 +48,14 @@ export interface RuleView {
   readonly line: number;
 }
 
+/** A rule's fields as codes (ACTION_CODES, SCOPE_CODES), for `readRule`. */
+export interface RuleFields {
+  list: number;
+  scope: number;
+  action: number;
+  line: number;
+}
+
 /** Which rules apply to a query: lists enabled for the client's group, and whether redirects are on. */
 export interface MatchFilter {
   /** Indexed by list number: 1 when the group uses the list. */
@@ -218,6 +226,41 @@ export class DomainTable {
       }
       if ((header.value & 1) === 0) throw new RangeError(`no rule ${index} in the domain table`);
     }
+  }
+
+  /**
+   * The rule at `index` without its name, into `out` (reused: read it at once): for writers that
+   * copy the name with `copyRuleName` instead of making a string (the sinkhole log).
+   */
+  readRule(index: number, out: RuleFields): RuleFields {
+    const records = this.records;
+    let offset = Math.floor(index / RULE_INDEX_BASE);
+    while (records[offset]! < 0x80) offset++;
+    offset++;
+    const ordinal = index % RULE_INDEX_BASE;
+    for (let current = 0; ; current++) {
+      const header = readVarint(records, offset);
+      const line = readVarint(records, header.next);
+      offset = line.next;
+      if (current === ordinal) {
+        out.list = Math.floor(header.value / 32);
+        out.scope = (header.value >> 3) & 3;
+        out.action = (header.value >> 1) & 3;
+        out.line = line.value;
+        return out;
+      }
+      if ((header.value & 1) === 0) throw new RangeError(`no rule ${index} in the domain table`);
+    }
+  }
+
+  /** Writes the rule's name (lower-case ASCII, at most 255 bytes) into `target` at `at`; returns the offset after it. */
+  copyRuleName(index: number, target: Uint8Array, at: number): number {
+    const records = this.records;
+    let offset = Math.floor(index / RULE_INDEX_BASE);
+    for (let byte = records[offset]!; byte < 0x80; byte = records[++offset]!) target[at++] = byte;
+    const suffix = NAME_SUFFIXES[records[offset]! & 0x7f] ?? '';
+    for (let k = 0; k < suffix.length; k++) target[at++] = suffix.charCodeAt(k);
+    return at;
   }
 
   /** Every rule index for an exact name, in input order (tests and `lists test`). */

@@ -1,6 +1,7 @@
 import { typeName } from '../dns/wire/constants.js';
+import type { RuleFields } from '../lists/domain-table.js';
 import type { ListSet } from '../lists/list-set.js';
-import { answerText, ruleFields, type LoggedKind, type LoggedQuery } from './query-events.js';
+import { answerText, type LoggedKind, type LoggedQuery } from './query-events.js';
 
 /** What a line takes from the logger: pino's level prefix, bindings, line end, and its clock. */
 export interface LineFrame {
@@ -26,6 +27,13 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 const KINDS: readonly LoggedKind[] = ['sinkhole', 'redirect', 'unlisted'];
 const NO_RULE = utf8(',"list":null,"rule":null,"line":null,"answer":');
+const LINE_KEY = utf8('","line":');
+const ANSWER_KEY = utf8(',"answer":');
+/** ruleText's prefix per scope code (subtree, below, exact): the log names a rule as its list wrote it. */
+const SCOPE_PREFIXES = ['', '*.', '='];
+/** A rule name's bytes at most, and a line number's digits. */
+const RULE_NAME_BYTES = 255;
+const LINE_DIGITS = 10;
 
 /**
  * Writes sinkhole-log lines as UTF-8 bytes into one growing buffer: the same JSON line
@@ -45,9 +53,10 @@ export class QueryLineEncoder {
   private readonly types = new Map<number, Buffer>();
   private readonly groups = new Map<string, Buffer>();
   private readonly answers: Map<string, Buffer>[] = KINDS.map(() => new Map());
-  /** Rule fragments of one list set; a reload's new set starts a new cache. */
+  /** `,"list":…,"rule":"` per list and scope, for one list set; a reload's new set starts a new cache. */
   private ruleLists: ListSet | undefined;
-  private readonly rules = new Map<number, Buffer>();
+  private readonly ruleHeads = new Map<number, Buffer>();
+  private readonly ruleFields: RuleFields = { list: 0, scope: 0, action: 0, line: 0 };
 
   constructor(private readonly frame: LineFrame) {}
 
@@ -61,18 +70,27 @@ export class QueryLineEncoder {
     const client = this.clientBytes(record.client);
     const type = this.typeBytes(record.qtype);
     const group = this.groupBytes(record.group);
-    const rule = this.ruleBytes(record.lists, record.rule);
+    const ruleHead = record.rule === undefined ? NO_RULE : this.ruleHead(record.lists, record.rule);
     const answer = this.answerBytes(kind, record.response);
     const name = record.name;
     const head = this.heads[kind]!;
     // Worst case for the name: every character a 6-byte \u00XX escape.
-    this.reserve(head.length + client.length + name.length * 6 + type.length + group.length + rule.length + answer.length);
+    this.reserve(head.length + client.length + name.length * 6 + type.length + group.length + ruleHead.length
+      + RULE_NAME_BYTES + LINE_KEY.length + LINE_DIGITS + ANSWER_KEY.length + answer.length);
     this.put(head);
     this.put(client);
     this.putName(name);
     this.put(type);
     this.put(group);
-    this.put(rule);
+    this.put(ruleHead);
+    if (record.rule !== undefined) {
+      // The rule's name is copied from the table, not cached: a big list's sinkhole lines rarely
+      // repeat a rule, and a cache of them only made garbage for the young-generation GC.
+      this.length = record.lists.table.copyRuleName(record.rule, this.buffer, this.length);
+      this.put(LINE_KEY);
+      this.putDecimal(this.ruleFields.line);
+      this.put(ANSWER_KEY);
+    }
     this.put(answer);
   }
 
@@ -169,21 +187,27 @@ export class QueryLineEncoder {
     return bytes;
   }
 
-  /** `,"list":"tplink","rule":"tplinkcloud.com","line":16,"answer":` */
-  private ruleBytes(lists: ListSet, rule: number | undefined): Buffer {
-    if (rule === undefined) return NO_RULE;
+  /** `,"list":"tplink","rule":"*.` for the rule (its fields are left in `ruleFields`). */
+  private ruleHead(lists: ListSet, rule: number): Buffer {
     if (lists !== this.ruleLists) {
       this.ruleLists = lists;
-      this.rules.clear();
+      this.ruleHeads.clear();
     }
-    let bytes = this.rules.get(rule);
+    const fields = lists.table.readRule(rule, this.ruleFields);
+    const key = fields.list * 4 + fields.scope;
+    let bytes = this.ruleHeads.get(key);
     if (bytes === undefined) {
-      if (this.rules.size >= CACHE_LIMIT) this.rules.clear();
-      const fields = ruleFields(lists, rule);
-      bytes = utf8(`,"list":${jsonOrNull(fields.list)},"rule":${jsonOrNull(fields.rule)},"line":${fields.line === null ? 'null' : String(fields.line)},"answer":`);
-      this.rules.set(rule, bytes);
+      if (this.ruleHeads.size >= CACHE_LIMIT) this.ruleHeads.clear();
+      bytes = utf8(`,"list":${jsonOrNull(lists.lists[fields.list]?.name ?? null)},"rule":"${SCOPE_PREFIXES[fields.scope] ?? ''}`);
+      this.ruleHeads.set(key, bytes);
     }
     return bytes;
+  }
+
+  /** A non-negative integer in decimal. */
+  private putDecimal(value: number): void {
+    const digits = String(value);
+    for (let index = 0; index < digits.length; index++) this.buffer[this.length++] = digits.charCodeAt(index);
   }
 
   /** `"NXDOMAIN","msg":"sinkhole"}` and the line end */
