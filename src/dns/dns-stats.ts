@@ -7,6 +7,10 @@ export class DnsStats {
     refused: 0, 'rate-limited': 0, badvers: 0, notimp: 0, formerr: 0, servfail: 0,
   };
   queriesUdp = 0;
+  /** UDP queries that waited their turn behind the client's own earlier ones (fair-scheduler.ts), answered later. */
+  udpQueued = 0;
+  /** UDP queries dropped because their client already had a full queue waiting (a flood). */
+  udpQueueFull = 0;
   queriesTcp = 0;
   dropped = 0;
   internalErrors = 0;

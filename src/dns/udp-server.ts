@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import type { ClientInfo } from '../pipeline/context.js';
 import { bindError } from './bind-error.js';
+import { FairScheduler } from './fair-scheduler.js';
 import type { QueryHandler } from './query-handler.js';
 
 export interface BoundSocket {
@@ -42,8 +43,7 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
   const send = (response: Buffer, rinfo: dgram.RemoteInfo): void => {
     socket.send(response, rinfo.port, rinfo.address);
   };
-  socket.on('message', (packet, rinfo) => {
-    handler.stats.queriesUdp++;
+  const answer = (packet: Uint8Array, rinfo: dgram.RemoteInfo): void => {
     const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', localAddress };
     try {
       const response = handler.handle(packet, client);
@@ -59,6 +59,14 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
       handler.stats.internalErrors++;
       logger.error({ err: error, client: rinfo.address }, 'internal error while answering');
     }
+  };
+  // A flooding client waits its turn instead of holding everyone else's queries behind it.
+  const scheduler = new FairScheduler(answer);
+  socket.on('message', (packet, rinfo) => {
+    handler.stats.queriesUdp++;
+    const outcome = scheduler.submit(rinfo.address, packet, rinfo);
+    if (outcome === 'queued') handler.stats.udpQueued++;
+    else if (outcome === 'dropped') handler.stats.udpQueueFull++;
   });
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -72,7 +80,7 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
       const bound = socket.address();
       resolve({
         protocol: 'udp', address: bound.address, port: bound.port,
-        close: () => new Promise((done) => socket.close(() => done())),
+        close: () => new Promise((done) => { scheduler.discard(); socket.close(() => done()); }),
       });
     });
   });

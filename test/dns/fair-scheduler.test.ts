@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_FAIR_SCHEDULER, FairScheduler, type FairSchedulerOptions } from '../../src/dns/fair-scheduler.js';
+
+/** A scheduler whose turns end when the test says, with a clock the test moves. */
+function harness(options: Partial<FairSchedulerOptions> = {}) {
+  const answered: string[] = [];
+  let pending: (() => void) | undefined;
+  let now = 0;
+  const scheduler = new FairScheduler<string>((_datagram, from) => { answered.push(from); now += 0.01; },
+    { ...DEFAULT_FAIR_SCHEDULER, ...options },
+    { afterTurn: (callback) => { pending = callback; }, now: () => now });
+  const endTurn = (): void => { const callback = pending; pending = undefined; callback?.(); };
+  const send = (client: string, label: string, bytes = 40): string => scheduler.submit(client, new Uint8Array(bytes), label);
+  return { scheduler, answered, endTurn, send, turnPending: () => pending !== undefined };
+}
+
+describe('fair scheduling of UDP queries', () => {
+  test('a quiet client is answered at once while a flooding one waits its turn; nothing is lost or reordered within a client', () => {
+    const { answered, endTurn, send } = harness();
+    for (let i = 1; i <= 10; i++) send('10.0.0.1', `a${i}`);
+    assert.equal(send('10.0.0.2', 'b1'), 'now');
+    assert.deepEqual(answered, ['a1', 'a2', 'a3', 'a4', 'b1'], 'the flood gets its inline share, then the quiet client goes first');
+    endTurn();
+    assert.deepEqual(answered.slice(5), ['a5', 'a6', 'a7', 'a8', 'a9', 'a10']);
+  });
+
+  test('waiting clients are served round robin', () => {
+    const { answered, endTurn, send } = harness({ inlinePerTurn: 1 });
+    for (let i = 1; i <= 3; i++) { send('a', `a${i}`); send('b', `b${i}`); }
+    endTurn();
+    assert.deepEqual(answered, ['a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
+  });
+
+  test('a client with datagrams waiting queues its next ones too, even in a new turn: its answers stay in order', () => {
+    const { answered, endTurn, send } = harness({ inlinePerTurn: 2, fullBatch: 4, busyDrain: 1 });
+    for (let i = 1; i <= 5; i++) send('a', `a${i}`);
+    endTurn(); // busy (5 >= 4): one waiting datagram served
+    assert.deepEqual(answered, ['a1', 'a2', 'a3']);
+    assert.equal(send('a', 'a6'), 'queued', 'a new turn, but a4 and a5 still wait');
+    endTurn();
+    assert.deepEqual(answered, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+  });
+
+  test('while the socket keeps delivering full batches only a few waiting datagrams are served per turn; when it goes quiet, the rest', () => {
+    const { scheduler, answered, endTurn, send, turnPending } = harness({ fullBatch: 32, busyDrain: 2, idleDrainMs: 1 });
+    for (let i = 0; i < 40; i++) send('flood', `f${i}`);
+    endTurn();
+    assert.equal(answered.length, 4 + 2, 'busy turn: inline share plus two');
+    assert.equal(turnPending(), true, 'more turns are asked for while datagrams wait');
+    endTurn(); // nothing read this turn: the socket is quiet
+    // The clock moves 0.01 ms per answer: a 1 ms slice answers about 100, which covers the rest.
+    assert.equal(answered.length, 40);
+    assert.equal(scheduler.waiting, 0);
+    assert.equal(scheduler.stats.deferred, 36);
+  });
+
+  test('a quiet-socket drain stops at its time slice and goes on in the next turn', () => {
+    const { scheduler, answered, endTurn, send } = harness({ inlinePerTurn: 0, fullBatch: 10_000, idleDrainMs: 0.05 });
+    for (let i = 0; i < 100; i++) send('c', `c${i}`);
+    endTurn();
+    assert.ok(answered.length < 100 && answered.length >= 5, `answered ${answered.length} in one slice`);
+    while (scheduler.waiting > 0) endTurn();
+    assert.equal(answered.length, 100);
+  });
+
+  test('bounded: a client\'s queue and all queues\' bytes; beyond them datagrams are dropped and counted', () => {
+    const perClient = harness({ inlinePerTurn: 0, queuePerClient: 5 });
+    const outcomes = Array.from({ length: 8 }, (_, i) => perClient.send('a', `a${i}`));
+    assert.deepEqual(outcomes, ['queued', 'queued', 'queued', 'queued', 'queued', 'dropped', 'dropped', 'dropped']);
+    assert.equal(perClient.scheduler.stats.dropped, 3);
+    assert.equal(perClient.send('b', 'b0'), 'queued', 'another client has its own queue');
+
+    const bytes = harness({ inlinePerTurn: 0, queueBytes: 1000 });
+    assert.equal(bytes.send('a', 'big', 900), 'queued');
+    assert.equal(bytes.send('b', 'over', 200), 'dropped', 'the byte bound covers every client');
+    bytes.endTurn();
+    assert.equal(bytes.send('b', 'fits now', 200), 'queued', 'answered datagrams give their bytes back');
+  });
+
+  test('discard forgets what waits (the socket is closing)', () => {
+    const { scheduler, answered, endTurn, send } = harness({ inlinePerTurn: 0 });
+    for (let i = 0; i < 5; i++) send('a', `a${i}`);
+    scheduler.discard();
+    endTurn();
+    assert.deepEqual(answered, []);
+    assert.equal(scheduler.waiting, 0);
+  });
+});
