@@ -49,16 +49,24 @@ export class QueryLineEncoder {
   /** Per kind: the head of a line for the millisecond `headMs[kind]`. */
   private readonly heads: Buffer[] = KINDS.map(() => Buffer.alloc(0));
   private readonly headMs: number[] = KINDS.map(() => Number.NaN);
-  private readonly clients = new Map<string, Buffer>();
-  private readonly types = new Map<number, Buffer>();
-  private readonly groups = new Map<string, Buffer>();
-  private readonly answers: Map<string, Buffer>[] = KINDS.map(() => new Map());
+  private readonly clients = new FragmentCache<string>();
+  private readonly types = new FragmentCache<number>();
+  /** `"cameras"` */
+  private readonly groups = new FragmentCache<string>();
+  private readonly answers: FragmentCache<string>[] = KINDS.map(() => new FragmentCache());
+  /** Made once, not per line: the rule head for key `list * 4 + scope` in the current list set. */
+  private readonly ruleHeadFragment = (key: number): string =>
+    `,"list":${jsonOrNull(this.ruleLists?.lists[Math.floor(key / 4)]?.name ?? null)},"rule":"${SCOPE_PREFIXES[key % 4] ?? ''}`;
+  /** Per kind: `"NXDOMAIN","msg":"sinkhole"}` and the line end, for an answer text. */
+  private readonly answerFragments: ((answer: string) => string)[];
   /** `,"list":…,"rule":"` per list and scope, for one list set; a reload's new set starts a new cache. */
   private ruleLists: ListSet | undefined;
-  private readonly ruleHeads = new Map<number, Buffer>();
+  private readonly ruleHeads = new FragmentCache<number>();
   private readonly ruleFields: RuleFields = { list: 0, scope: 0, action: 0, line: 0 };
 
-  constructor(private readonly frame: LineFrame) {}
+  constructor(private readonly frame: LineFrame) {
+    this.answerFragments = KINDS.map((kind) => (answer: string) => `${jsonString(answer)},"msg":"${kind}"${frame.end}`);
+  }
 
   /** Bytes written and not yet taken. */
   get pendingBytes(): number { return this.length; }
@@ -67,9 +75,9 @@ export class QueryLineEncoder {
   encode(record: LoggedQuery): void {
     const kind = KIND_INDEX[record.kind];
     if (this.headMs[kind] !== record.timeMs) this.makeHead(kind, record.timeMs);
-    const client = this.clientBytes(record.client);
-    const type = this.typeBytes(record.qtype);
-    const group = this.groupBytes(record.group);
+    const client = this.clients.get(record.client, clientFragment);
+    const type = this.types.get(record.qtype, typeFragment);
+    const group = this.groups.get(record.group, jsonString);
     const ruleHead = record.rule === undefined ? NO_RULE : this.ruleHead(record.lists, record.rule);
     const answer = this.answerBytes(kind, record.response);
     const name = record.name;
@@ -154,39 +162,6 @@ export class QueryLineEncoder {
     this.length = at;
   }
 
-  /** `"192.168.20.31","name":"` */
-  private clientBytes(client: string): Buffer {
-    let bytes = this.clients.get(client);
-    if (bytes === undefined) {
-      if (this.clients.size >= CACHE_LIMIT) this.clients.clear();
-      bytes = utf8(`${jsonString(client)},"name":"`);
-      this.clients.set(client, bytes);
-    }
-    return bytes;
-  }
-
-  /** `","type":"A","group":` (the name's closing quote first) */
-  private typeBytes(qtype: number): Buffer {
-    let bytes = this.types.get(qtype);
-    if (bytes === undefined) {
-      if (this.types.size >= CACHE_LIMIT) this.types.clear();
-      bytes = utf8(`","type":${jsonString(typeName(qtype))},"group":`);
-      this.types.set(qtype, bytes);
-    }
-    return bytes;
-  }
-
-  /** `"cameras"` */
-  private groupBytes(group: string): Buffer {
-    let bytes = this.groups.get(group);
-    if (bytes === undefined) {
-      if (this.groups.size >= CACHE_LIMIT) this.groups.clear();
-      bytes = utf8(jsonString(group));
-      this.groups.set(group, bytes);
-    }
-    return bytes;
-  }
-
   /** `,"list":"tplink","rule":"*.` for the rule (its fields are left in `ruleFields`). */
   private ruleHead(lists: ListSet, rule: number): Buffer {
     if (lists !== this.ruleLists) {
@@ -194,14 +169,7 @@ export class QueryLineEncoder {
       this.ruleHeads.clear();
     }
     const fields = lists.table.readRule(rule, this.ruleFields);
-    const key = fields.list * 4 + fields.scope;
-    let bytes = this.ruleHeads.get(key);
-    if (bytes === undefined) {
-      if (this.ruleHeads.size >= CACHE_LIMIT) this.ruleHeads.clear();
-      bytes = utf8(`,"list":${jsonOrNull(lists.lists[fields.list]?.name ?? null)},"rule":"${SCOPE_PREFIXES[fields.scope] ?? ''}`);
-      this.ruleHeads.set(key, bytes);
-    }
-    return bytes;
+    return this.ruleHeads.get(fields.list * 4 + fields.scope, this.ruleHeadFragment);
   }
 
   /** A non-negative integer in decimal. */
@@ -212,17 +180,32 @@ export class QueryLineEncoder {
 
   /** `"NXDOMAIN","msg":"sinkhole"}` and the line end */
   private answerBytes(kind: number, response: Uint8Array): Buffer {
-    const text = answerText(response);
-    const cache = this.answers[kind]!;
-    let bytes = cache.get(text);
+    return this.answers[kind]!.get(answerText(response), this.answerFragments[kind]!);
+  }
+}
+
+/** Ready-made fragments by key, at most CACHE_LIMIT of them (full, it starts over: memory stays bounded under any traffic). */
+class FragmentCache<K> {
+  private readonly fragments = new Map<K, Buffer>();
+
+  /** The fragment for `key`, made by `make` (its text, UTF-8 encoded here) the first time. */
+  get(key: K, make: (key: K) => string): Buffer {
+    let bytes = this.fragments.get(key);
     if (bytes === undefined) {
-      if (cache.size >= CACHE_LIMIT) cache.clear();
-      bytes = utf8(`${jsonString(text)},"msg":"${KINDS[kind]!}"${this.frame.end}`);
-      cache.set(text, bytes);
+      if (this.fragments.size >= CACHE_LIMIT) this.fragments.clear();
+      bytes = utf8(make(key));
+      this.fragments.set(key, bytes);
     }
     return bytes;
   }
+
+  clear(): void { this.fragments.clear(); }
 }
+
+/** `"192.168.20.31","name":"` */
+const clientFragment = (client: string): string => `${jsonString(client)},"name":"`;
+/** `","type":"A","group":` (the name's closing quote first) */
+const typeFragment = (qtype: number): string => `","type":${jsonString(typeName(qtype))},"group":`;
 
 const KIND_INDEX: Readonly<Record<LoggedKind, number>> = { sinkhole: 0, redirect: 1, unlisted: 2 };
 
