@@ -21,7 +21,7 @@ export interface FairSchedulerOptions {
   readonly inlinePerTurn: number;
   /** Datagrams a client may have waiting. */
   readonly queuePerClient: number;
-  /** Bytes all waiting datagrams may hold. */
+  /** Memory all waiting datagrams may hold: their bytes plus DATAGRAM_OVERHEAD each. */
   readonly queueBytes: number;
   /** Waiting datagrams answered at the end of a turn that read a full batch (more is waiting in the socket). */
   readonly busyDrain: number;
@@ -34,11 +34,18 @@ export interface FairSchedulerOptions {
 export const DEFAULT_FAIR_SCHEDULER: FairSchedulerOptions = {
   inlinePerTurn: 4,
   queuePerClient: 1024,
-  queueBytes: 4 * 1024 * 1024,
+  queueBytes: 8 * 1024 * 1024,
   busyDrain: 2,
   idleDrainMs: 1,
   fullBatch: 32,
 };
+
+/**
+ * What a waiting datagram costs beyond its bytes (its Buffer and backing store, the sender's
+ * address object, the queue slots), counted against `queueBytes` so a flood of tiny datagrams
+ * from many addresses is bounded in memory too: 8 MiB holds at most ~16,000 of them.
+ */
+export const DATAGRAM_OVERHEAD = 512;
 
 export interface FairSchedulerDeps {
   /** Runs `callback` after the current turn's I/O (setImmediate). */
@@ -102,7 +109,7 @@ export class FairScheduler<From> {
       this.answer(datagram, from);
       return 'now';
     }
-    if ((queue !== undefined && queue.datagrams.length - queue.head >= this.options.queuePerClient) || this.queuedBytes + datagram.length > this.options.queueBytes) {
+    if ((queue !== undefined && queue.datagrams.length - queue.head >= this.options.queuePerClient) || this.queuedBytes + datagram.length + DATAGRAM_OVERHEAD > this.options.queueBytes) {
       this.stats.dropped++;
       return 'dropped';
     }
@@ -113,7 +120,7 @@ export class FairScheduler<From> {
     }
     queue.datagrams.push(datagram);
     queue.senders.push(from);
-    this.queuedBytes += datagram.length;
+    this.queuedBytes += datagram.length + DATAGRAM_OVERHEAD;
     return 'queued';
   }
 
@@ -143,7 +150,7 @@ export class FairScheduler<From> {
       const queue = this.ring[this.ringAt]!;
       const datagram = queue.datagrams[queue.head]!;
       const from = queue.senders[queue.head]!;
-      this.queuedBytes -= datagram.length;
+      this.queuedBytes -= datagram.length + DATAGRAM_OVERHEAD;
       queue.head++;
       if (queue.head === queue.datagrams.length) {
         this.queues.delete(queue.client);

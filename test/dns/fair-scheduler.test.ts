@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_FAIR_SCHEDULER, FairScheduler, type FairSchedulerOptions } from '../../src/dns/fair-scheduler.js';
+import { DATAGRAM_OVERHEAD, DEFAULT_FAIR_SCHEDULER, FairScheduler, type FairSchedulerOptions } from '../../src/dns/fair-scheduler.js';
 
 /** A scheduler whose turns end when the test says, with a clock the test moves. */
 function harness(options: Partial<FairSchedulerOptions> = {}) {
@@ -71,11 +71,17 @@ describe('fair scheduling of UDP queries', () => {
     assert.equal(perClient.scheduler.stats.dropped, 3);
     assert.equal(perClient.send('b', 'b0'), 'queued', 'another client has its own queue');
 
-    const bytes = harness({ inlinePerTurn: 0, queueBytes: 1000 });
+    // Each waiting datagram counts its bytes plus DATAGRAM_OVERHEAD.
+    const bytes = harness({ inlinePerTurn: 0, queueBytes: 2 * DATAGRAM_OVERHEAD + 1100 });
     assert.equal(bytes.send('a', 'big', 900), 'queued');
-    assert.equal(bytes.send('b', 'over', 200), 'dropped', 'the byte bound covers every client');
+    assert.equal(bytes.send('b', 'over', 300), 'dropped', 'the byte bound covers every client');
+    assert.equal(bytes.send('b', 'small', 100), 'queued');
     bytes.endTurn();
-    assert.equal(bytes.send('b', 'fits now', 200), 'queued', 'answered datagrams give their bytes back');
+    assert.equal(bytes.send('b', 'fits now', 300), 'queued', 'answered datagrams give their bytes back');
+
+    const tiny = harness({ inlinePerTurn: 0, queueBytes: 10 * DATAGRAM_OVERHEAD });
+    const queued = Array.from({ length: 20 }, (_, i) => tiny.send(`10.0.0.${i}`, `t${i}`, 12)).filter((outcome) => outcome === 'queued').length;
+    assert.equal(queued, 9, 'a flood of tiny datagrams from many addresses is bounded by count too');
   });
 
   test('discard forgets what waits (the socket is closing)', () => {
