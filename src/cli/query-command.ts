@@ -5,10 +5,9 @@ import { decodeQuery } from '../dns/wire/query.js';
 import { encodeQuery } from '../dns/wire/encode-query.js';
 import { responseLimit } from '../dns/wire/response.js';
 import { CamshimError, formatProblem } from '../errors.js';
-import { emptyMatch } from '../lists/domain-table.js';
 import { isIpAddress } from '../net/ip-text.js';
 import { runChain } from '../pipeline/chain.js';
-import type { QueryContext } from '../pipeline/context.js';
+import { LazyQueryContext } from '../pipeline/query-context.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
 import { ruleText } from '../lists/rule.js';
@@ -58,20 +57,16 @@ async function query(name: string, client: string, typeText: string, configFile:
   const decoded = decodeQuery(packet);
   if (decoded.kind !== 'query') throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name`);
   const classified = state.groups.classify(client);
-  const context: QueryContext = {
-    packet, query: decoded.query,
-    client: { address: client, port: 0, transport: 'udp', localAddress: undefined },
-    allowed: classified.allowed, group: classified.group,
-    match: state.lists.table.match(decoded.query.name, classified.group.filter, emptyMatch()),
-    limit: responseLimit(null, 'udp', state.config.dns.ednsPayload),
-  };
+  const context = new LazyQueryContext(packet, decoded.query, { address: client, port: 0, transport: 'udp', localAddress: undefined },
+    classified.allowed, classified.group, state.lists.table, responseLimit(null, 'udp', state.config.dns.ednsPayload));
   const answer = runChain(state.chain, context);
   const forwarded = answer.kind === 'forward' || answer.kind === 'allowed';
+  const described = forwarded ? { rcode: 'from upstream', records: [] } : describeResponse(await answer.response);
   const explanation: QueryExplanation = {
     name: decoded.query.name || '.', type: typeName(qtype), client, group: classified.group.name, allowed: classified.allowed,
-    answer: forwarded ? 'from upstream' : describeResponse(await answer.response).rcode,
+    answer: described.rcode,
     kind: answer.kind, reason: answer.reason, rule: null,
-    records: forwarded ? [] : describeResponse(await answer.response).records,
+    records: described.records,
     upstream: forwarded ? state.forwarder.describe() : null,
   };
   if (answer.rule !== undefined) {

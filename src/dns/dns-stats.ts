@@ -1,4 +1,5 @@
 import type { AnswerKind } from '../pipeline/context.js';
+import type { FairSchedulerStats } from './fair-scheduler.js';
 
 /** Counters for the DNS side; names match answer kinds so logs, metrics and reports agree. */
 export class DnsStats {
@@ -7,10 +8,11 @@ export class DnsStats {
     refused: 0, 'rate-limited': 0, badvers: 0, notimp: 0, formerr: 0, servfail: 0,
   };
   queriesUdp = 0;
-  /** UDP queries that waited their turn behind the client's own earlier ones (fair-scheduler.ts), answered later. */
-  udpQueued = 0;
-  /** UDP queries dropped because their client already had a full queue waiting (a flood). */
-  udpQueueFull = 0;
+  /**
+   * Fair scheduling of UDP, counted by the schedulers of every UDP socket: queries that waited
+   * their turn behind the client's own earlier ones, and queries dropped at a full queue (a flood).
+   */
+  readonly udpScheduling: FairSchedulerStats = { deferred: 0, dropped: 0 };
   queriesTcp = 0;
   dropped = 0;
   internalErrors = 0;

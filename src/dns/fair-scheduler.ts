@@ -54,6 +54,9 @@ export interface FairSchedulerDeps {
   readonly now: () => number;
 }
 
+/** Turns of the real event loop, timed by the monotonic clock. */
+export const EVENT_LOOP_TURNS: FairSchedulerDeps = { afterTurn: setImmediate, now: () => performance.now() };
+
 export interface FairSchedulerStats {
   /** Datagrams answered from a queue rather than at once. */
   deferred: number;
@@ -70,7 +73,6 @@ interface ClientQueue<From> {
 
 /** `From` is what the caller needs to answer a datagram besides its bytes (the sender's address and port). */
 export class FairScheduler<From> {
-  readonly stats: FairSchedulerStats = { deferred: 0, dropped: 0 };
   private readonly turnCounts = new Map<string, number>();
   private turnReceived = 0;
   private readonly queues = new Map<string, ClientQueue<From>>();
@@ -84,7 +86,9 @@ export class FairScheduler<From> {
   constructor(
     private readonly answer: (datagram: Uint8Array, from: From) => void,
     private readonly options: FairSchedulerOptions = DEFAULT_FAIR_SCHEDULER,
-    private readonly deps: FairSchedulerDeps = { afterTurn: setImmediate, now: () => performance.now() },
+    private readonly deps: FairSchedulerDeps = EVENT_LOOP_TURNS,
+    /** Where it counts (several sockets' schedulers may share one). */
+    readonly stats: FairSchedulerStats = { deferred: 0, dropped: 0 },
   ) {}
 
   /** Datagrams waiting right now. */

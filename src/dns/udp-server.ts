@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import type { ClientInfo } from '../pipeline/context.js';
 import { bindError } from './bind-error.js';
-import { FairScheduler } from './fair-scheduler.js';
+import { DEFAULT_FAIR_SCHEDULER, EVENT_LOOP_TURNS, FairScheduler } from './fair-scheduler.js';
 import type { QueryHandler } from './query-handler.js';
 
 export interface BoundSocket {
@@ -61,12 +61,10 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
     }
   };
   // A flooding client waits its turn instead of holding everyone else's queries behind it.
-  const scheduler = new FairScheduler(answer);
+  const scheduler = new FairScheduler(answer, DEFAULT_FAIR_SCHEDULER, EVENT_LOOP_TURNS, handler.stats.udpScheduling);
   socket.on('message', (packet, rinfo) => {
     handler.stats.queriesUdp++;
-    const outcome = scheduler.submit(rinfo.address, packet, rinfo);
-    if (outcome === 'queued') handler.stats.udpQueued++;
-    else if (outcome === 'dropped') handler.stats.udpQueueFull++;
+    scheduler.submit(rinfo.address, packet, rinfo);
   });
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {

@@ -48,11 +48,11 @@ export interface RuleView {
   readonly line: number;
 }
 
-/** A rule's fields as codes (ACTION_CODES, SCOPE_CODES), for `readRule`. */
+/** A rule's fields but its name, for `readRule`. */
 export interface RuleFields {
   list: number;
-  scope: number;
-  action: number;
+  scope: RuleScope;
+  action: RuleAction;
   line: number;
 }
 
@@ -92,6 +92,8 @@ export class DomainTable {
   readonly ruleCount: number;
   /** Set by `find`: where the found record's rules start. Read at once (lookups are synchronous). */
   private rulesAt = 0;
+  /** `rule` decodes a name here (a rule name is at most 255 bytes). */
+  private readonly nameScratch = new Uint8Array(256);
 
   constructor(parts: DomainTableParts) {
     if (parts.tags.length !== parts.offsets.length || parts.tags.length === 0) throw new RangeError('domain table: tags and offsets must have the same non-zero length');
@@ -208,24 +210,11 @@ export class DomainTable {
 
   /** The rule at `index`, for reports and logs (off the hot path). */
   rule(index: number): RuleView {
-    const record = Math.floor(index / RULE_INDEX_BASE);
-    const ordinal = index % RULE_INDEX_BASE;
-    const records = this.records;
-    let end = record;
-    while (records[end]! < 0x80) end++;
+    const fields = this.readRule(index, { list: 0, scope: 'subtree', action: 'block', line: 0 });
+    const end = this.copyRuleName(index, this.nameScratch, 0);
     let name = '';
-    for (let k = record; k < end; k++) name += String.fromCharCode(records[k]!);
-    name += NAME_SUFFIXES[records[end]! & 0x7f] ?? '';
-    let offset = end + 1;
-    for (let current = 0; ; current++) {
-      const header = readVarint(records, offset);
-      const line = readVarint(records, header.next);
-      offset = line.next;
-      if (current === ordinal) {
-        return { name, action: ACTIONS[(header.value >> 1) & 3]!, scope: SCOPES[(header.value >> 3) & 3]!, list: Math.floor(header.value / 32), line: line.value };
-      }
-      if ((header.value & 1) === 0) throw new RangeError(`no rule ${index} in the domain table`);
-    }
+    for (let k = 0; k < end; k++) name += String.fromCharCode(this.nameScratch[k]!);
+    return { name, ...fields };
   }
 
   /**
@@ -244,8 +233,8 @@ export class DomainTable {
       offset = line.next;
       if (current === ordinal) {
         out.list = Math.floor(header.value / 32);
-        out.scope = (header.value >> 3) & 3;
-        out.action = (header.value >> 1) & 3;
+        out.scope = SCOPES[(header.value >> 3) & 3]!;
+        out.action = ACTIONS[(header.value >> 1) & 3]!;
         out.line = line.value;
         return out;
       }

@@ -13,8 +13,11 @@ export interface ListEntry {
   readonly line: number;
 }
 
+/** What a list file writes before a name to give it this scope. */
+export const SCOPE_PREFIXES: Readonly<Record<RuleScope, string>> = { subtree: '', below: '*.', exact: '=' };
+
 /** How a rule is written back for people: the same syntax a list file uses. */
 export function ruleText(name: string, action: RuleAction, scope: RuleScope): string {
-  const base = scope === 'below' ? `*.${name}` : scope === 'exact' ? `=${name}` : name;
+  const base = `${SCOPE_PREFIXES[scope]}${name}`;
   return action === 'allow' ? `@@${base}` : base;
 }

@@ -3,7 +3,8 @@ import { emptyListMeta, LineProblems, parseRuleLine, readHeaderLine, type ListMe
 import type { ListEntry, RuleAction } from './rule.js';
 
 /**
- * The list parser for files of any size: same rules and problems as `parseList`, but it reads
+ * The list parser for files of any size (test/lists/scan-list.test.ts holds it to the tests'
+ * line-by-line reference parser: same entries, problems and meta). It reads
  * bytes and records entries in typed arrays, so a million-line list makes no string or object
  * per line. Lines that are a plain name or `0.0.0.0 name` (nearly all lines of big lists) are
  * checked byte by byte here; every other line goes through `parseRuleLine`, the one place the

@@ -1,6 +1,7 @@
 import { typeName } from '../dns/wire/constants.js';
-import type { RuleFields } from '../lists/domain-table.js';
+import { SCOPE_CODES, type RuleFields } from '../lists/domain-table.js';
 import type { ListSet } from '../lists/list-set.js';
+import { SCOPE_PREFIXES } from '../lists/rule.js';
 import { answerText, type LoggedKind, type LoggedQuery } from './query-events.js';
 
 /** What a line takes from the logger: pino's level prefix, bindings, line end, and its clock. */
@@ -29,8 +30,6 @@ const KINDS: readonly LoggedKind[] = ['sinkhole', 'redirect', 'unlisted'];
 const NO_RULE = utf8(',"list":null,"rule":null,"line":null,"answer":');
 const LINE_KEY = utf8('","line":');
 const ANSWER_KEY = utf8(',"answer":');
-/** ruleText's prefix per scope code (subtree, below, exact): the log names a rule as its list wrote it. */
-const SCOPE_PREFIXES = ['', '*.', '='];
 /** A rule name's bytes at most, and a line number's digits. */
 const RULE_NAME_BYTES = 255;
 const LINE_DIGITS = 10;
@@ -54,15 +53,15 @@ export class QueryLineEncoder {
   /** `"cameras"` */
   private readonly groups = new FragmentCache<string>();
   private readonly answers: FragmentCache<string>[] = KINDS.map(() => new FragmentCache());
-  /** Made once, not per line: the rule head for key `list * 4 + scope` in the current list set. */
-  private readonly ruleHeadFragment = (key: number): string =>
-    `,"list":${jsonOrNull(this.ruleLists?.lists[Math.floor(key / 4)]?.name ?? null)},"rule":"${SCOPE_PREFIXES[key % 4] ?? ''}`;
+  /** Made once, not per line: the rule head for the rule `ruleHead` has just read into `ruleFields`. */
+  private readonly ruleHeadFragment = (): string =>
+    `,"list":${jsonOrNull(this.ruleLists?.lists[this.ruleFields.list]?.name ?? null)},"rule":"${SCOPE_PREFIXES[this.ruleFields.scope]}`;
   /** Per kind: `"NXDOMAIN","msg":"sinkhole"}` and the line end, for an answer text. */
   private readonly answerFragments: ((answer: string) => string)[];
   /** `,"list":…,"rule":"` per list and scope, for one list set; a reload's new set starts a new cache. */
   private ruleLists: ListSet | undefined;
   private readonly ruleHeads = new FragmentCache<number>();
-  private readonly ruleFields: RuleFields = { list: 0, scope: 0, action: 0, line: 0 };
+  private readonly ruleFields: RuleFields = { list: 0, scope: 'subtree', action: 'block', line: 0 };
 
   constructor(private readonly frame: LineFrame) {
     this.answerFragments = KINDS.map((kind) => (answer: string) => `${jsonString(answer)},"msg":"${kind}"${frame.end}`);
@@ -169,7 +168,8 @@ export class QueryLineEncoder {
       this.ruleHeads.clear();
     }
     const fields = lists.table.readRule(rule, this.ruleFields);
-    return this.ruleHeads.get(fields.list * 4 + fields.scope, this.ruleHeadFragment);
+    // As in the sinkhole event, a rule is named as its list wrote it (the log reports block rules only: no @@).
+    return this.ruleHeads.get(fields.list * 4 + SCOPE_CODES[fields.scope], this.ruleHeadFragment);
   }
 
   /** A non-negative integer in decimal. */

@@ -15,7 +15,7 @@ import { scanReply, soaMinimum } from '../../src/dns/wire/reply.js';
 import { encodeUpstreamQuery, canonicalQuestion } from '../../src/dns/wire/question.js';
 import { CamshimError } from '../../src/errors.js';
 import { parseConfigText } from '../../src/config/load-config.js';
-import { parseList } from '../../src/lists/parse.js';
+import { parseList } from '../helpers/reference-parse-list.js';
 import { scanList } from '../../src/lists/scan-list.js';
 import { classifyTrailer, decodeHeader, encodeHeader, MODE, NTP_HEADER_LENGTH } from '../../src/ntp/packet.js';
 import { respond } from '../../src/ntp/responder.js';

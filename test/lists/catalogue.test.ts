@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadListSet } from '../../src/lists/list-set.js';
 import { defaultConfig } from '../../src/config/load-config.js';
-import { parseList } from '../../src/lists/parse.js';
+import { parseList } from '../helpers/reference-parse-list.js';
 import { PROJECT_ROOT, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 

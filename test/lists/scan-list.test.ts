@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseList } from '../../src/lists/parse.js';
+import { parseList } from '../helpers/reference-parse-list.js';
 import { scanList } from '../../src/lists/scan-list.js';
 import type { ListEntry } from '../../src/lists/rule.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseList } from '../../../src/lists/parse.js';
+import { parseList } from '../../helpers/reference-parse-list.js';
 import { coveredBy, hostName, word } from './names.js';
 import { pick, seededRandom } from './rng.js';
 
