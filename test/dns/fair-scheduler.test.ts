@@ -92,4 +92,29 @@ describe('fair scheduling of UDP queries', () => {
     assert.deepEqual(answered, []);
     assert.equal(scheduler.waiting, 0);
   });
+
+  test('the end of a turn is asked for only when it can matter; until then counts run on, so the share is never looser', () => {
+    const { answered, endTurn, send, turnPending } = harness({ inlinePerTurn: 3, fullBatch: 5 });
+    // One datagram per turn, below the share: no end of turn is asked for (no timer per datagram).
+    assert.equal(send('a', 'a1'), 'now');
+    assert.equal(turnPending(), false);
+    assert.equal(send('a', 'a2'), 'now');
+    assert.equal(turnPending(), false);
+    // The third reaches the share: now the turn must end to start the counts over.
+    assert.equal(send('a', 'a3'), 'now');
+    assert.equal(turnPending(), true);
+    assert.equal(send('a', 'a4'), 'queued', 'the share counts from the last end of a turn, across turns');
+    endTurn();
+    assert.deepEqual(answered, ['a1', 'a2', 'a3', 'a4']);
+    assert.equal(turnPending(), false);
+    assert.equal(send('a', 'a5'), 'now', 'the count started over');
+
+    // Many clients with one datagram each: a batch's worth ends the turn, which bounds the counts kept.
+    const many = harness({ inlinePerTurn: 3, fullBatch: 5 });
+    for (let i = 0; i < 4; i++) many.send(`10.0.0.${i}`, `c${i}`);
+    assert.equal(many.turnPending(), false);
+    many.send('10.0.0.4', 'c4');
+    assert.equal(many.turnPending(), true);
+    assert.equal(many.answered.length, 5);
+  });
 });
