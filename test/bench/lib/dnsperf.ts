@@ -10,6 +10,8 @@ export interface DnsperfResult {
   /** Per-query latencies (ms), sorted; only with `perQuery`. */
   readonly latenciesMs?: Float64Array;
   readonly rcodes: string;
+  /** dnsperf's own CPU time (user + system), exact: its parent shell's reaped-children times. */
+  readonly clientCpuSeconds: number;
 }
 
 export interface DnsperfRun {
@@ -35,6 +37,19 @@ function number(text: string, pattern: RegExp): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/**
+ * Runs dnsperf under a shell that, once dnsperf has exited and been reaped, prints its CPU time
+ * from its own /proc stat (cutime and cstime: the times of waited-for children) and the clock
+ * tick rate. The load generator's cost is what decides how far a server can scale on cores it
+ * shares with it.
+ */
+const MEASURED_DNSPERF = `"$0" "$@"; rc=$?; echo "dnsperf-cpu-ticks $(cut -d' ' -f16,17 /proc/$$/stat) $(getconf CLK_TCK)" >&2; exit $rc`;
+
+function clientCpuSeconds(stderr: string): number {
+  const match = /dnsperf-cpu-ticks (\d+) (\d+) (\d+)/.exec(stderr);
+  return match ? (Number(match[1]) + Number(match[2])) / Number(match[3]) : Number.NaN;
+}
+
 /** Runs dnsperf against 127.0.0.1:`port` for a bounded time and parses its summary. */
 export async function runDnsperf(run: DnsperfRun): Promise<DnsperfResult> {
   const args = [
@@ -44,7 +59,7 @@ export async function runDnsperf(run: DnsperfRun): Promise<DnsperfResult> {
     ...(run.source === undefined ? [] : ['-a', run.source]),
     ...(run.perQuery === true ? ['-v'] : []),
   ];
-  const { stdout, stderr, code } = await runPinned(run.cpus, 'dnsperf', args, (run.seconds + 15) * 1000, run.nice ?? 0);
+  const { stdout, stderr, code } = await runPinned(run.cpus, 'sh', ['-c', MEASURED_DNSPERF, 'dnsperf', ...args], (run.seconds + 15) * 1000, run.nice ?? 0);
   if (code !== 0) throw new Error(`dnsperf exited ${code}: ${stderr.slice(0, 500)}`);
   let latenciesMs: Float64Array | undefined;
   if (run.perQuery === true) {
@@ -63,6 +78,7 @@ export async function runDnsperf(run: DnsperfRun): Promise<DnsperfResult> {
     qps: number(stdout, /Queries per second:\s+([\d.]+)/),
     avgLatencyMs: number(stdout, /Average Latency \(s\):\s+([\d.]+)/) * 1000,
     rcodes: /Response codes:\s+(.*)/.exec(stdout)?.[1] ?? '',
+    clientCpuSeconds: clientCpuSeconds(stderr),
     ...(latenciesMs === undefined ? {} : { latenciesMs }),
   };
 }

@@ -108,7 +108,9 @@ export async function throughputPhase(context: BenchContext, dataset: Dataset): 
         context.log(`  round ${round + 1} ${server.label}: ${Math.round(result.qps)} q/s, ${entry.cpu.at(-1)!.toFixed(1)} us CPU/query, lost ${result.lost}`);
       }
     }
-    const latencyRounds = Math.max(1, Math.min(3, context.rounds));
+    // As many latency rounds as throughput rounds: a p99 on a shared VM swings with whatever else
+    // runs, and the median of five is steadier than the median of three.
+    const latencyRounds = Math.max(1, context.rounds);
     for (let round = 0; round < latencyRounds; round++) {
       for (const server of servers) {
         const result = await dnsperf(server, context.latencySeconds, { maxQps: context.latencyRate, perQuery: true });
@@ -300,6 +302,15 @@ export interface WorkersResult {
   readonly workers: number;
   readonly qps: number[];
   readonly medianQps: number;
+  /** Server CPU (all its processes) and dnsperf's CPU per answered query, medians over rounds. */
+  readonly serverCpuUs: number;
+  readonly clientCpuUs: number;
+  /**
+   * The most q/s this machine could carry for this server with the client on the same cores:
+   * every core busy with server or client work (cores x 1e6 / (server + client us per query)),
+   * and no more than the server's own processes can use (workers cores at most).
+   */
+  readonly ceilingQps: number;
 }
 
 /** q/s for 1, 2 and 4 workers, interleaved; server and dnsperf share every core here. */
@@ -315,15 +326,28 @@ export async function workersPhase(context: BenchContext, dataset: Dataset, coun
       await sleep(workers * 300);
     }
     const qps = new Map<number, number[]>(counts.map((c) => [c, []]));
+    const serverCpu = new Map<number, number[]>(counts.map((c) => [c, []]));
+    const clientCpu = new Map<number, number[]>(counts.map((c) => [c, []]));
     for (const { server } of servers) await runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds: 1, cpus: context.placement.allCpus, clients: 8 });
     for (let round = 0; round < Math.max(1, Math.min(3, context.rounds)); round++) {
       for (const { workers, server } of servers) {
+        const before = cpuSeconds(server.pid);
         const result = await runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds: context.seconds, cpus: context.placement.allCpus, clients: 8, outstanding: 400 });
+        const serverUs = ((cpuSeconds(server.pid) - before) * 1e6) / result.completed;
+        const clientUs = (result.clientCpuSeconds * 1e6) / result.completed;
         qps.get(workers)!.push(result.qps);
-        context.log(`  round ${round + 1} --workers ${workers}: ${Math.round(result.qps)} q/s`);
+        serverCpu.get(workers)!.push(serverUs);
+        clientCpu.get(workers)!.push(clientUs);
+        context.log(`  round ${round + 1} --workers ${workers}: ${Math.round(result.qps)} q/s, server ${serverUs.toFixed(1)} us/query, dnsperf ${clientUs.toFixed(1)} us/query`);
       }
     }
-    return counts.map((workers) => ({ workers, qps: qps.get(workers)!, medianQps: median(qps.get(workers)!) }));
+    const cores = os.cpus().length;
+    return counts.map((workers) => {
+      const serverCpuUs = median(serverCpu.get(workers)!);
+      const clientCpuUs = median(clientCpu.get(workers)!);
+      const ceilingQps = Math.min((cores * 1e6) / (serverCpuUs + clientCpuUs), (Math.min(workers, cores) * 1e6) / serverCpuUs);
+      return { workers, qps: qps.get(workers)!, medianQps: median(qps.get(workers)!), serverCpuUs, clientCpuUs, ceilingQps };
+    });
   } finally {
     for (const { server } of servers) await server.stop();
   }
