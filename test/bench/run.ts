@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   const placement = cores >= 2
     ? { serverCpus: '0', clientCpus: '1', allCpus: `0-${cores - 1}` }
     : { serverCpus: '0', clientCpus: '0', allCpus: '0' };
-  const peers = (['dnsmasq', 'unbound'] as ServerKind[]).filter((kind) => installed(kind));
+  // node-floor always runs: what Node alone costs per datagram, in the same rounds.
+  const peers: ServerKind[] = [...(['dnsmasq', 'unbound'] as ServerKind[]).filter((kind) => installed(kind)), 'node-floor'];
   const started = Date.now();
   const log = (text: string): void => { process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}\n`); };
   const context: BenchContext = {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { encodeQuery } from '../../../src/dns/wire/encode-query.js';
 import { sleep, spawnPinned, stopProcess } from './proc.js';
 
-export type ServerKind = 'camshim' | 'dnsmasq' | 'unbound';
+/** node-floor: test/bench/lib/node-floor-server.ts, what any Node server pays before doing any work. */
+export type ServerKind = 'camshim' | 'dnsmasq' | 'unbound' | 'node-floor';
 
 export interface RunningServer {
   readonly kind: ServerKind;
@@ -49,6 +50,7 @@ export function versionOf(kind: ServerKind): string {
   try {
     if (kind === 'dnsmasq') return execFileSync('dnsmasq', ['--version'], { encoding: 'utf8' }).split('\n')[0]!.replace(/\s+Copyright.*/, '');
     if (kind === 'unbound') return `unbound ${/Version (\S+)/.exec(execFileSync('unbound', ['-V'], { encoding: 'utf8' }))?.[1] ?? '?'}`;
+    if (kind === 'node-floor') return `node-floor (raw dgram, NXDOMAIN to all) on node ${process.version}`;
     return `camshim on node ${process.version}`;
   } catch {
     return `${kind} (version unknown)`;
@@ -131,8 +133,9 @@ async function unboundArgs(spec: ServerSpec): Promise<string[]> {
 /** Starts one server pinned to `spec.cpus` and waits until it answers. */
 export async function startServer(spec: ServerSpec, logFile: string, timeoutMs = 90_000): Promise<RunningServer> {
   const [command, args] = spec.kind === 'camshim' ? [process.execPath, await camshimArgs(spec)]
-    : spec.kind === 'dnsmasq' ? ['dnsmasq', await dnsmasqArgs(spec)]
-      : ['unbound', await unboundArgs(spec)];
+    : spec.kind === 'node-floor' ? [process.execPath, [path.join(ROOT, 'dist/test/bench/lib/node-floor-server.js'), String(spec.port)]]
+      : spec.kind === 'dnsmasq' ? ['dnsmasq', await dnsmasqArgs(spec)]
+        : ['unbound', await unboundArgs(spec)];
   const fd = openSync(logFile, 'w');
   const started = performance.now();
   let child: ChildProcess;
