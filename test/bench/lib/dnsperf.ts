@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { runPinned } from './proc.js';
 import { percentile } from './stats.js';
 
@@ -41,9 +44,11 @@ function number(text: string, pattern: RegExp): number {
  * Runs dnsperf under a shell that, once dnsperf has exited and been reaped, prints its CPU time
  * from its own /proc stat (cutime and cstime: the times of waited-for children) and the clock
  * tick rate. The load generator's cost is what decides how far a server can scale on cores it
- * shares with it.
+ * shares with it. dnsperf's output goes to a file (the shell's first argument) and is read after
+ * it exits: with -v it is a line per query, and a bench process (not pinned) reading that pipe
+ * during the run would take turns on the measured server's core.
  */
-const MEASURED_DNSPERF = `"$0" "$@"; rc=$?; echo "dnsperf-cpu-ticks $(cut -d' ' -f16,17 /proc/$$/stat) $(getconf CLK_TCK)" >&2; exit $rc`;
+const MEASURED_DNSPERF = `out=$1; shift; "$@" > "$out"; rc=$?; echo "dnsperf-cpu-ticks $(cut -d' ' -f16,17 /proc/$$/stat) $(getconf CLK_TCK)" >&2; exit $rc`;
 
 function clientCpuSeconds(stderr: string): number {
   const match = /dnsperf-cpu-ticks (\d+) (\d+) (\d+)/.exec(stderr);
@@ -59,7 +64,17 @@ export async function runDnsperf(run: DnsperfRun): Promise<DnsperfResult> {
     ...(run.source === undefined ? [] : ['-a', run.source]),
     ...(run.perQuery === true ? ['-v'] : []),
   ];
-  const { stdout, stderr, code } = await runPinned(run.cpus, 'sh', ['-c', MEASURED_DNSPERF, 'dnsperf', ...args], (run.seconds + 15) * 1000, run.nice ?? 0);
+  const outDir = await mkdtemp(path.join(os.tmpdir(), 'camshim-dnsperf-'));
+  let stdout: string;
+  let stderr: string;
+  let code: number | null;
+  try {
+    const outFile = path.join(outDir, 'out.txt');
+    ({ stderr, code } = await runPinned(run.cpus, 'sh', ['-c', MEASURED_DNSPERF, 'sh', outFile, 'dnsperf', ...args], (run.seconds + 15) * 1000, run.nice ?? 0));
+    stdout = await readFile(outFile, 'utf8').catch(() => '');
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
   if (code !== 0) throw new Error(`dnsperf exited ${code}: ${stderr.slice(0, 500)}`);
   let latenciesMs: Float64Array | undefined;
   if (run.perQuery === true) {
