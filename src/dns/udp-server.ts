@@ -20,7 +20,7 @@ function isWildcardAddress(address: string): boolean {
  * Replies go to the literal address a datagram came from, so no name lookup is needed; the
  * default (dns.lookup) would still cost a nextTick and closures on every send.
  */
-function literalLookup(address: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void {
+export function literalLookup(address: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void {
   callback(null, address, family);
 }
 

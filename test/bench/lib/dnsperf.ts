@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runPinned } from './proc.js';
+import { runPinned, TICKS_PER_SECOND } from './proc.js';
 import { percentile } from './stats.js';
 
 export interface DnsperfResult {
@@ -42,17 +42,17 @@ function number(text: string, pattern: RegExp): number {
 
 /**
  * Runs dnsperf under a shell that, once dnsperf has exited and been reaped, prints its CPU time
- * from its own /proc stat (cutime and cstime: the times of waited-for children) and the clock
- * tick rate. The load generator's cost is what decides how far a server can scale on cores it
+ * from its own /proc stat (cutime and cstime: the times of waited-for children, in the same
+ * clock ticks cpuSeconds reads). The load generator's cost is what decides how far a server can scale on cores it
  * shares with it. dnsperf's output goes to a file (the shell's first argument) and is read after
  * it exits: with -v it is a line per query, and a bench process (not pinned) reading that pipe
  * during the run would take turns on the measured server's core.
  */
-const MEASURED_DNSPERF = `out=$1; shift; "$@" > "$out"; rc=$?; echo "dnsperf-cpu-ticks $(cut -d' ' -f16,17 /proc/$$/stat) $(getconf CLK_TCK)" >&2; exit $rc`;
+const MEASURED_DNSPERF = `out=$1; shift; "$@" > "$out"; rc=$?; echo "dnsperf-cpu-ticks $(cut -d' ' -f16,17 /proc/$$/stat)" >&2; exit $rc`;
 
 function clientCpuSeconds(stderr: string): number {
-  const match = /dnsperf-cpu-ticks (\d+) (\d+) (\d+)/.exec(stderr);
-  return match ? (Number(match[1]) + Number(match[2])) / Number(match[3]) : Number.NaN;
+  const match = /dnsperf-cpu-ticks (\d+) (\d+)/.exec(stderr);
+  return match ? (Number(match[1]) + Number(match[2])) / TICKS_PER_SECOND : Number.NaN;
 }
 
 /** Runs dnsperf against 127.0.0.1:`port` for a bounded time and parses its summary. */

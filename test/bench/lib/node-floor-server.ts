@@ -7,6 +7,7 @@
  * Usage: node node-floor-server.js PORT   (binds 127.0.0.1 only)
  */
 import dgram from 'node:dgram';
+import { literalLookup } from '../../../src/dns/udp-server.js';
 
 const HEADER_BYTES = 12;
 const QR = 0x80;
@@ -18,10 +19,7 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
   process.stderr.write('usage: node-floor-server PORT\n');
   process.exit(2);
 }
-// Replies go to the literal address a query came from: no name lookup (as in camshim).
-const literalLookup = (address: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void => {
-  callback(null, address, family);
-};
+// Replies go to the literal address a query came from: no name lookup (camshim's own lookup).
 const socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup as never });
 socket.on('message', (query, from) => {
   if (query.length < HEADER_BYTES || (query[2]! & QR) !== 0) return;

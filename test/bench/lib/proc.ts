@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Clock ticks per second for /proc/<pid>/stat times: 100 on every Linux this runs on. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 /** Starts `command` pinned to `cpus` (taskset list, e.g. "0"), output to the given fds. */
 export function spawnPinned(cpus: string, command: string, args: readonly string[], stdio: { out: number | 'ignore'; err: number | 'ignore' }): ChildProcess {
