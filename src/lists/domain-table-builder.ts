@@ -17,13 +17,7 @@ function grow<T extends Growable>(array: T, needed: number): T {
   return next;
 }
 
-/** Varints of values below 2^32 (headers and line numbers always are). */
-function varintLength(value: number): number {
-  let length = 1;
-  while (value >= 128) { value >>>= 7; length++; }
-  return length;
-}
-
+/** Writes a varint (of a value below 2^32: headers and line numbers always are); returns the offset after it. */
 function writeVarint(out: Uint8Array, offset: number, value: number): number {
   while (value >= 128) {
     out[offset++] = (value & 0x7f) | 0x80;
@@ -79,21 +73,22 @@ export interface NameCheck {
 /**
  * Collects rules one at a time, in typed arrays only (no object per rule or name, so loading a
  * million names leaves no garbage on the JS heap), then lays the table out once.
- * Adding only appends (name bytes, hash, rule): repeats are merged in `finish`, while each name
- * is placed in the final table, so a big list pays for one random-access pass instead of two
- * (a separate dedupe table of 16 MB for a million names cost ~200 ms of cache misses).
+ * Each rule is appended already in its final record form (name up to its coded suffix,
+ * terminator, header, line: see domain-table.ts), so when no name repeats, the records are
+ * done when the last rule is added and `finish` only places names in the hash table: one
+ * random-access pass. Repeats are found there too (a separate dedupe table of 16 MB for a
+ * million names cost ~200 ms of cache misses) and, only when there are any, a second pass
+ * merges each name's rules into one record, copying unchanged runs of records whole.
  * Names must be lower-case ASCII without a trailing dot; the list parser guarantees that.
  */
 export class DomainTableBuilder {
-  private names = new Uint8Array(1 << 16);
-  private namesLength = 0;
-  /** Per entry (one added rule): start of its name in `names` (one extra entry marks the last end). */
+  /** Rules in record form, each with `more` clear: a chain is made in `finish`. */
+  private records = new Uint8Array(1 << 16);
+  private recordsLength = 0;
+  /** Per entry (one added rule): where its record starts (one extra entry marks the last end). */
   private entryStart = new Uint32Array(1 << 10);
   private entryHash = new Uint32Array(1 << 10);
   private entryHeader = new Uint32Array(1 << 10);
-  private entryLine = new Uint32Array(1 << 10);
-  /** Per entry: the code of its longest suffix in NAME_SUFFIXES (0: none). */
-  private entrySuffix = new Uint8Array(1 << 10);
   private entryCount = 0;
   /** As long as the longest name `addBytes` takes; a longer text name is refused there. */
   private readonly scratch = new Uint8Array(MAX_NAME_BYTES);
@@ -119,17 +114,19 @@ export class DomainTableBuilder {
     if (length <= 0 || length > MAX_NAME_BYTES) throw new RangeError(`domain table: bad name length ${length}`);
     const e = this.entryCount;
     if (e + 2 > this.entryStart.length) this.growEntries(e + 2);
-    const nameStart = this.namesLength;
-    if (nameStart + length > this.names.length) this.names = grow(this.names, nameStart + length);
-    const names = this.names;
-    const shift = nameStart - start;
+    const recordStart = this.recordsLength;
+    // The name, a terminator and two varints of at most 5 bytes each.
+    if (recordStart + length + 11 > this.records.length) this.records = grow(this.records, recordStart + length + 11);
+    const records = this.records;
+    const shift = recordStart - start;
     // One right-to-left pass copies the name and finds its hash (as name-hash.ts's hashBytes),
     // its longest coded suffix, and what the check says of each label start.
     let running = FNV_OFFSET;
     let code = 0;
+    let suffixLength = 0;
     for (let i = end - 1; i >= start; i--) {
       const byte = bytes[i]! & 0x7f;
-      names[shift + i] = byte;
+      records[shift + i] = byte;
       if (byte !== 0x2e) {
         running = Math.imul(running ^ byte, FNV_PRIME);
         continue;
@@ -139,18 +136,22 @@ export class DomainTableBuilder {
       running = Math.imul(running ^ byte, FNV_PRIME);
       if (i > start) {
         const found = suffixCodeAt(bytes, i, end, running);
-        if (found !== 0) code = found;
+        if (found !== 0) { code = found; suffixLength = end - i; }
       }
     }
     if (check !== undefined && check.whole(running)) return false;
+    // The coded suffix's bytes give way to the terminator and the rule.
+    const header = list * 32 + SCOPE_CODES[scope] * 8 + ACTION_CODES[action] * 2;
+    let offset = recordStart + length - suffixLength;
+    records[offset++] = 0x80 | code;
+    offset = writeVarint(records, offset, header);
+    offset = writeVarint(records, offset, line);
     this.entryCount = e + 1;
-    this.entryStart[e] = nameStart;
-    this.namesLength = nameStart + length;
-    this.entryStart[e + 1] = this.namesLength;
+    this.entryStart[e] = recordStart;
+    this.entryStart[e + 1] = offset;
+    this.recordsLength = offset;
     this.entryHash[e] = finishHash(running);
-    this.entrySuffix[e] = code;
-    this.entryHeader[e] = list * 32 + SCOPE_CODES[scope] * 8 + ACTION_CODES[action] * 2;
-    this.entryLine[e] = line;
+    this.entryHeader[e] = header;
     return true;
   }
 
@@ -160,47 +161,46 @@ export class DomainTableBuilder {
   /** Sizes the arrays for about `names` rules of `averageLength` bytes, so big lists load without regrowing. */
   reserve(names: number, averageLength = 24): void {
     this.growEntries(names + 2);
-    this.names = grow(this.names, this.namesLength + names * averageLength);
+    // A record is at most the name plus its terminator and a rule of a few bytes.
+    this.records = grow(this.records, this.recordsLength + names * (averageLength + 4));
   }
 
   private growEntries(needed: number): void {
     this.entryStart = grow(this.entryStart, needed);
     this.entryHash = grow(this.entryHash, needed);
     this.entryHeader = grow(this.entryHeader, needed);
-    this.entryLine = grow(this.entryLine, needed);
-    this.entrySuffix = grow(this.entrySuffix, needed);
   }
 
+  /** Whether the records at offsets a and b hold the same name (same bytes up to and with the terminator). */
   private sameName(a: number, b: number): boolean {
-    const names = this.names;
-    const aStart = this.entryStart[a]!;
-    const bStart = this.entryStart[b]!;
-    const length = this.entryStart[a + 1]! - aStart;
-    if (this.entryStart[b + 1]! - bStart !== length) return false;
-    for (let k = 0; k < length; k++) if (names[aStart + k] !== names[bStart + k]) return false;
-    return true;
+    const records = this.records;
+    for (let k = 0; ; k++) {
+      const byte = records[a + k]!;
+      if (byte !== records[b + k]) return false;
+      if (byte >= 0x80) return true;
+    }
+  }
+
+  /** Where entry e's rule (header and line varints) starts: just past its name's terminator. */
+  private ruleStart(e: number): number {
+    let k = this.entryStart[e]!;
+    while (this.records[k]! < 0x80) k++;
+    return k + 1;
   }
 
   /** Lays out the final table. The builder must not be used afterwards. */
   finish(): DomainTable {
     const count = this.entryCount;
-    const { entryHash, entryHeader, entryLine, entryStart, entrySuffix, names } = this;
+    const { entryHash, entryHeader, entryStart } = this;
     // Sized for every entry: repeats are rare, and the load factor then stays at most LOAD_FACTOR.
     const capacity = Math.max(8, Math.ceil(count / LOAD_FACTOR) + 1);
     const scale = capacity / 4294967296;
     const tags = new Uint8Array(capacity);
-    /** Per slot: during pass 1 the first entry holding the slot's name, then its record offset. */
+    /** Per slot: the first entry holding its name, until the last pass makes it a record offset. */
     const offsets = new Uint32Array(capacity);
-    /** Per entry: the next entry with the same name (its next rule), or -1. */
-    const nextRule = new Int32Array(count).fill(-1);
-    /** Per first entry of a name: its slot (-1 for later entries) and the last entry of its chain. */
-    const entrySlot = new Int32Array(count).fill(-1);
-    const lastRule = new Int32Array(count);
-    let nameCount = 0;
-    let ruleCount = 0;
-    let size = 0;
+    let repeats: RepeatChains | undefined;
 
-    // Pass 1, in input order: place each new name, or append the rule to the name already placed.
+    // In input order: place each new name, or hand a repeat to the chains.
     for (let e = 0; e < count; e++) {
       const hash = entryHash[e]!;
       const tag = tagOf(hash);
@@ -210,51 +210,116 @@ export class DomainTableBuilder {
         if (stored === 0) {
           tags[slot] = tag;
           offsets[slot] = e;
-          entrySlot[e] = slot;
-          lastRule[e] = e;
-          const code = entrySuffix[e]!;
-          size += entryStart[e + 1]! - entryStart[e]! + 1 - NAME_SUFFIXES[code]!.length + varintLength(entryHeader[e]! + 1) + varintLength(entryLine[e]!);
-          nameCount++;
-          ruleCount++;
           break;
         }
-        if (stored === tag) {
-          const first = offsets[slot]!;
-          if (this.sameName(first, e)) {
-            let repeat = false;
-            // Same name, list and kind: the first line stands.
-            for (let r = first; r !== -1 && !repeat; r = nextRule[r]!) repeat = entryHeader[r] === entryHeader[e];
-            if (!repeat) {
-              nextRule[lastRule[first]!] = e;
-              lastRule[first] = e;
-              size += varintLength(entryHeader[e]! + 1) + varintLength(entryLine[e]!);
-              ruleCount++;
-            }
-            break;
-          }
+        if (stored === tag && this.sameName(entryStart[offsets[slot]!]!, entryStart[e]!)) {
+          repeats ??= new RepeatChains(count);
+          repeats.add(offsets[slot]!, e, entryHeader);
+          break;
         }
         slot = slot + 1 === capacity ? 0 : slot + 1;
       }
     }
-
-    // Pass 2, in input order again (the entry arrays are read front to back): write the records.
-    const records = new Uint8Array(Math.max(1, size));
-    let offset = 0;
-    for (let first = 0; first < count; first++) {
-      const slot = entrySlot[first]!;
-      if (slot === -1) continue;
-      offsets[slot] = offset;
-      const code = entrySuffix[first]!;
-      const stored = entryStart[first + 1]! - NAME_SUFFIXES[code]!.length;
-      for (let k = entryStart[first]!; k < stored; k++) records[offset++] = names[k]!;
-      records[offset++] = 0x80 | code;
-      let chain = 0;
-      for (let r = first; r !== -1; r = nextRule[r]!) {
-        if (++chain > MAX_RULES_PER_NAME) throw new RangeError(`domain table: more than ${MAX_RULES_PER_NAME} rules for one name`);
-        offset = writeVarint(records, offset, entryHeader[r]! + (nextRule[r] === -1 ? 0 : 1));
-        offset = writeVarint(records, offset, entryLine[r]!);
-      }
+    let records: Uint8Array;
+    let recordStart: Uint32Array;
+    if (repeats === undefined) {
+      const used = this.recordsLength;
+      // Spare room beyond a quarter is handed back (the table lives as long as the lists do).
+      records = this.records.length - used > used / 4 ? this.records.slice(0, Math.max(1, used)) : this.records.subarray(0, Math.max(1, used));
+      recordStart = entryStart;
+    } else {
+      recordStart = new Uint32Array(count);
+      records = this.mergeRepeats(repeats, recordStart);
     }
+    // Slots in order (the reads of recordStart are independent, so the CPU overlaps their misses).
+    for (let slot = 0; slot < capacity; slot++) if (tags[slot] !== 0) offsets[slot] = recordStart[offsets[slot]!]!;
+    const nameCount = count - (repeats?.repeatCount ?? 0);
+    const ruleCount = count - (repeats?.droppedCount ?? 0);
     return new DomainTable({ records, tags, offsets, nameCount, ruleCount });
+  }
+
+  /**
+   * Writes the records again with each name once, its rules chained in input order, and notes
+   * in `recordStart` where each name's record now starts. Runs of records that do not change
+   * are copied whole.
+   */
+  private mergeRepeats(repeats: RepeatChains, recordStart: Uint32Array): Uint8Array {
+    const { entryStart, records: source, entryCount: count } = this;
+    const { next, kind } = repeats;
+    let size = 0;
+    for (let e = 0; e < count; e++) {
+      if (kind[e] === FIRST) size += entryStart[e + 1]! - entryStart[e]!;
+      else if (kind[e] === KEPT) size += entryStart[e + 1]! - this.ruleStart(e);
+    }
+    const out = new Uint8Array(Math.max(1, size));
+    let at = 0;
+    // Records not yet copied that need no change: source[runFrom, at - runAt + runFrom).
+    let runFrom = 0;
+    let runAt = 0;
+    for (let e = 0; e < count; e++) {
+      if (kind[e] !== FIRST) continue;
+      const from = entryStart[e]!;
+      const to = entryStart[e + 1]!;
+      if (next[e] === -1) {
+        if (from - runFrom !== at - runAt) {
+          out.set(source.subarray(runFrom, runFrom + (at - runAt)), runAt);
+          runFrom = from;
+          runAt = at;
+        }
+        recordStart[e] = at;
+        at += to - from;
+        continue;
+      }
+      if (at > runAt) out.set(source.subarray(runFrom, runFrom + (at - runAt)), runAt);
+      recordStart[e] = at;
+      // The name and its first rule, then each later rule; all but the last get `more`.
+      let chain = 0;
+      for (let r = e; r !== -1; r = next[r]!) {
+        if (++chain > MAX_RULES_PER_NAME) throw new RangeError(`domain table: more than ${MAX_RULES_PER_NAME} rules for one name`);
+        const ruleFrom = this.ruleStart(r);
+        const ruleAt = at + (ruleFrom - (r === e ? from : ruleFrom));
+        for (let k = r === e ? from : ruleFrom; k < entryStart[r + 1]!; k++) out[at++] = source[k]!;
+        if (next[r] !== -1) out[ruleAt] = out[ruleAt]! | 1;
+      }
+      runFrom = to;
+      runAt = at;
+    }
+    if (at > runAt) out.set(source.subarray(runFrom, runFrom + (at - runAt)), runAt);
+    return out;
+  }
+}
+
+/** What an entry is to `RepeatChains`: its name's first rule, a repeat that adds a rule, or a repeat dropped. */
+const FIRST = 0;
+const KEPT = 1;
+const DROPPED = 2;
+
+/** Repeated names, found while the table is placed: each name's later rules in input order. */
+class RepeatChains {
+  /** Per entry: the next rule of the same name, or -1. */
+  readonly next: Int32Array;
+  /** Per first entry: the last rule of its chain (-1: none yet). */
+  private readonly last: Int32Array;
+  /** Per entry: FIRST, KEPT (a repeat that brings another list or kind) or DROPPED (it repeats a rule). */
+  readonly kind: Uint8Array;
+  repeatCount = 0;
+  droppedCount = 0;
+
+  constructor(count: number) {
+    this.next = new Int32Array(count).fill(-1);
+    this.last = new Int32Array(count).fill(-1);
+    this.kind = new Uint8Array(count);
+  }
+
+  add(first: number, repeat: number, headers: Uint32Array): void {
+    this.repeatCount++;
+    // Same name, list and kind: the first line stands.
+    for (let r = first; r !== -1; r = this.next[r]!) {
+      if (headers[r] === headers[repeat]) { this.droppedCount++; this.kind[repeat] = DROPPED; return; }
+    }
+    const last = this.last[first] === -1 ? first : this.last[first]!;
+    this.next[last] = repeat;
+    this.last[first] = repeat;
+    this.kind[repeat] = KEPT;
   }
 }

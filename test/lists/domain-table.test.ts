@@ -77,3 +77,37 @@ test('common suffixes are stored as one byte and still match exactly', () => {
   const plain = DomainTable.build([rule('host.vendor.example')]);
   assert.ok(table.byteSize < plain.byteSize * names.length, 'suffixes shrink the records');
 });
+
+test('repeated names anywhere in the input: rules chain in input order, an exact repeat keeps its first line, other names are untouched', () => {
+  // A fixed pseudo-random mix: long runs of names seen once, names repeated from earlier lists
+  // (another list or kind: chained) and exact repeats (same list and kind: dropped).
+  let seed = 7;
+  const next = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff; return seed % n; };
+  const suffixes = ['com', 'co.uk', 'example', 'amazonaws.com', 'cn', 'io'];
+  const pool = Array.from({ length: 3_000 }, (_, i) => `h${i}.v${i % 13}.${suffixes[i % suffixes.length]!}`);
+  const kinds: [RuleInput['action'], RuleInput['scope']][] = [['block', 'subtree'], ['allow', 'exact'], ['redirect', 'below'], ['block', 'exact']];
+  const rules: RuleInput[] = [];
+  for (let i = 0; i < 12_000; i++) {
+    const name = i < 3_000 ? pool[i]! : pool[next(next(4) === 0 ? 3_000 : 300)]!;
+    const [action, scope] = kinds[next(kinds.length)]!;
+    rules.push(rule(name, next(3), action, scope, i + 1));
+  }
+  const expected = new Map<string, { list: number; action: string; scope: string; line: number }[]>();
+  for (const r of rules) {
+    const kept = expected.get(r.name) ?? [];
+    if (!kept.some((k) => k.list === r.list && k.action === r.action && k.scope === r.scope)) kept.push({ list: r.list, action: r.action, scope: r.scope, line: r.line });
+    expected.set(r.name, kept);
+  }
+  const table = DomainTable.build(rules);
+  assert.equal(table.nameCount, expected.size);
+  assert.equal(table.ruleCount, [...expected.values()].reduce((sum, kept) => sum + kept.length, 0));
+  for (const [name, kept] of expected) {
+    const found = table.rulesFor(name).map((index) => table.rule(index));
+    assert.deepEqual(found.map(({ list, action, scope, line }) => ({ list, action, scope, line })), kept, name);
+    assert.ok(found.every((r) => r.name === name));
+  }
+  // Without repeats the same names give the same answers.
+  const once = DomainTable.build(pool.map((name, i) => rule(name, 1, 'block', 'subtree', i + 1)));
+  assert.equal(once.ruleCount, pool.length);
+  for (const [i, name] of pool.entries()) assert.equal(once.rule(once.match(`x.${name}`, all, emptyMatch()).block).line, i + 1);
+});
