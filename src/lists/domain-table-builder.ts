@@ -58,6 +58,17 @@ function suffixCodeAt(bytes: Uint8Array, at: number, end: number, hash: number):
   return 0;
 }
 
+/** Bytes of the longest coded suffix (with its dot): dots further left need no probe. */
+const LONGEST_SUFFIX = Math.max(...NAME_SUFFIXES.map((suffix) => suffix.length));
+
+/** A rule's header word without its `more` bit (see domain-table.ts), checked once by `ruleHeader`. */
+export type RuleHeader = number & { readonly ruleHeader: unique symbol };
+
+export function ruleHeader(action: RuleAction, scope: RuleScope, list: number): RuleHeader {
+  if (!Number.isInteger(list) || list < 0 || list > 0xffff) throw new RangeError(`domain table: list index ${list} out of range`);
+  return (list * 32 + SCOPE_CODES[scope] * 8 + ACTION_CODES[action] * 2) as RuleHeader;
+}
+
 /**
  * Checks made during the builder's right-to-left hash pass over a name, by the running
  * (unfinished) FNV hash (name-hash.ts): true asks the caller to look at the name more closely,
@@ -109,7 +120,11 @@ export class DomainTableBuilder {
    * result is false.
    */
   addBytes(bytes: Uint8Array, start: number, end: number, action: RuleAction, scope: RuleScope, list: number, line: number, check?: NameCheck): boolean {
-    if (!Number.isInteger(list) || list < 0 || list > 0xffff) throw new RangeError(`domain table: list index ${list} out of range`);
+    return this.addRule(bytes, start, end, ruleHeader(action, scope, list), line, check);
+  }
+
+  /** `addBytes` with the rule's header made once (`ruleHeader`): a list's loop adds a million names with it. */
+  addRule(bytes: Uint8Array, start: number, end: number, header: RuleHeader, line: number, check?: NameCheck): boolean {
     const length = end - start;
     if (length <= 0 || length > MAX_NAME_BYTES) throw new RangeError(`domain table: bad name length ${length}`);
     const e = this.entryCount;
@@ -125,6 +140,7 @@ export class DomainTableBuilder {
     let code = 0;
     let suffixLength = 0;
     for (let i = end - 1; i >= start; i--) {
+      // Bit 7 marks a record's terminator: a stray high byte must not pass for one.
       const byte = bytes[i]! & 0x7f;
       records[shift + i] = byte;
       if (byte !== 0x2e) {
@@ -134,14 +150,13 @@ export class DomainTableBuilder {
       // Here `running` is the hash of the suffix after this dot, which starts a label.
       if (check !== undefined && check.suffix(running)) return false;
       running = Math.imul(running ^ byte, FNV_PRIME);
-      if (i > start) {
+      if (i > start && end - i <= LONGEST_SUFFIX) {
         const found = suffixCodeAt(bytes, i, end, running);
         if (found !== 0) { code = found; suffixLength = end - i; }
       }
     }
     if (check !== undefined && check.whole(running)) return false;
     // The coded suffix's bytes give way to the terminator and the rule.
-    const header = list * 32 + SCOPE_CODES[scope] * 8 + ACTION_CODES[action] * 2;
     let offset = recordStart + length - suffixLength;
     records[offset++] = 0x80 | code;
     offset = writeVarint(records, offset, header);
@@ -155,14 +170,20 @@ export class DomainTableBuilder {
     return true;
   }
 
-  /** Rules added so far (repeats included). */
+  /** Rules added so far (repeats included): a point `rollback` can return to. */
   get rules(): number { return this.entryCount; }
 
-  /** Sizes the arrays for about `names` rules of `averageLength` bytes, so big lists load without regrowing. */
-  reserve(names: number, averageLength = 24): void {
-    this.growEntries(names + 2);
-    // A record is at most the name plus its terminator and a rule of a few bytes.
-    this.records = grow(this.records, this.recordsLength + names * (averageLength + 4));
+  /** Forgets every rule added after the first `rules` (a list found bad after its rules went in). */
+  rollback(rules: number): void {
+    if (!Number.isInteger(rules) || rules < 0 || rules > this.entryCount) throw new RangeError(`domain table: cannot roll back to ${rules} rules`);
+    this.entryCount = rules;
+    this.recordsLength = this.entryStart[rules]!;
+  }
+
+  /** Makes room for about `rules` more rules holding `recordBytes` of records, so a big list loads without regrowing. */
+  reserve(rules: number, recordBytes: number): void {
+    this.growEntries(this.entryCount + rules + 2);
+    this.records = grow(this.records, this.recordsLength + recordBytes);
   }
 
   private growEntries(needed: number): void {

@@ -7,9 +7,10 @@ import type { DomainTable } from './domain-table.js';
 import { DomainTableBuilder } from './domain-table-builder.js';
 import type { ListMeta } from './parse.js';
 import type { ListEntry, RuleAction } from './rule.js';
-import { scanList, type ScannedList } from './scan-list.js';
+import { scanList, scanListInto, type ScanSummary, type ScannedList } from './scan-list.js';
+import { TableSink } from './table-sink.js';
 import { CACHE_FILE, fingerprintOf, readListCache, stampSources, writeListCache } from './list-cache.js';
-import { findNeverBlockViolations, NeverBlockGuard } from './never-block.js';
+import { NeverBlockGuard } from './never-block.js';
 
 /** The lists/ folder shipped with camshim (dist/src/lists -> project root). */
 export const BUNDLED_LISTS_DIR = fileURLToPath(new URL('../../../lists/', import.meta.url));
@@ -138,14 +139,10 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
       continue;
     }
     const action: RuleAction = source.kind === 'allow' ? 'allow' : source.kind === 'ntp' ? 'redirect' : 'block';
-    const scanned = scanList(bytes, source.file, action);
-    if (looksLikeGarbage(scanned.contentLines, scanned.badLines)) {
-      errors.push({ code: 'LIST_INVALID', file: source.file, message: `${scanned.badLines} of ${scanned.contentLines} lines are not rules: this does not look like a domain list, so none of it was loaded` });
-      warnings.push(...scanned.problems.slice(0, 5));
-      continue;
-    }
-    warnings.push(...scanned.problems);
     if (source.kind === 'never-block') {
+      const scanned = scanList(bytes, source.file, action);
+      if (rejectGarbage(source.file, scanned, errors, warnings)) continue;
+      warnings.push(...scanned.problems);
       for (let i = 0; i < scanned.count; i++) guard.add(entryAt(scanned, i).name, `${source.file}:${scanned.line[i]!}`);
       continue;
     }
@@ -154,14 +151,24 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
       errors.push({ code: 'LIST_INVALID', file: source.file, message: `a list named "${name}" is already loaded from ${byName.get(name)!.file}; give one a different name` });
       continue;
     }
+    // Rules go into the table while the file is scanned; a file found to be garbage is taken out again.
+    const rulesBefore = builder.rules;
+    const errorsBefore = errors.length;
+    // Big lists run 15-30 bytes a line, and a record is about as long as its line.
+    builder.reserve(Math.ceil(bytes.length / 16), bytes.length + 64);
+    const index = lists.length;
+    const scanned = scanListInto(bytes, source.file, action, new TableSink(builder, guard, action, index, source.file, errors));
+    if (rejectGarbage(source.file, scanned, errors, warnings, errorsBefore)) {
+      builder.rollback(rulesBefore);
+      continue;
+    }
+    warnings.push(...scanned.problems);
     const info: ListInfo = {
-      index: lists.length, name, file: source.file, kind: source.kind, bundled: source.bundled,
+      index, name, file: source.file, kind: source.kind, bundled: source.bundled,
       entryCount: scanned.count, meta: scanned.meta, modifiedAt,
     };
     lists.push(info);
     byName.set(name, info);
-    builder.reserve(builder.rules + scanned.count, Math.ceil(bytes.length / Math.max(1, scanned.count)));
-    addScannedList(builder, guard, scanned, info, errors);
   }
 
   // NTP names from the config are redirects too; they live in a pseudo-list so reports can name them.
@@ -196,30 +203,23 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
   };
 }
 
+/**
+ * A list file whose contents are mostly not rules is rejected whole (an HTML error page, a
+ * binary): returns true after reporting it, dropping any errors its lines made.
+ */
+function rejectGarbage(file: string, scanned: ScanSummary, errors: Problem[], warnings: Problem[], errorsBefore = errors.length): boolean {
+  if (!looksLikeGarbage(scanned.contentLines, scanned.badLines)) return false;
+  errors.length = errorsBefore;
+  errors.push({ code: 'LIST_INVALID', file, message: `${scanned.badLines} of ${scanned.contentLines} lines are not rules: this does not look like a domain list, so none of it was loaded` });
+  warnings.push(...scanned.problems.slice(0, 5));
+  return true;
+}
+
 function entryAt(scanned: ScannedList, index: number): ListEntry {
   const slow = scanned.slow[index]!;
   if (slow >= 0) return scanned.slowEntries[slow]!;
   const name = Buffer.from(scanned.buffer.buffer, scanned.buffer.byteOffset, scanned.buffer.length).toString('latin1', scanned.start[index], scanned.end[index]);
   return { name, action: scanned.defaultAction, scope: 'subtree', line: scanned.line[index]! };
-}
-
-/** Adds a list's entries to the table; block entries that would sinkhole never-block names become errors. */
-function addScannedList(builder: DomainTableBuilder, guard: NeverBlockGuard, scanned: ScannedList, info: ListInfo, errors: Problem[]): void {
-  const { buffer, start, end, line, slow, defaultAction } = scanned;
-  // Block rules only: the guard flags names that may touch never-block names, looked at below as text.
-  const check = defaultAction === 'block' && guard.active ? guard : undefined;
-  for (let i = 0; i < scanned.count; i++) {
-    if (slow[i]! < 0 && builder.addBytes(buffer, start[i]!, end[i]!, defaultAction, 'subtree', info.index, line[i]!, check)) continue;
-    const entry = entryAt(scanned, i);
-    if (entry.action === 'block') {
-      const violation = findNeverBlockViolations(guard, entry.name, entry.scope);
-      if (violation !== undefined) {
-        errors.push({ code: 'LIST_NEVER_BLOCK', file: info.file, line: entry.line, message: violation });
-        continue;
-      }
-    }
-    builder.add(entry.name, entry.action, entry.scope, info.index, entry.line);
-  }
 }
 
 export function listNameOf(file: string): string {

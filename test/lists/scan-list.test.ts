@@ -27,6 +27,11 @@ const SAMPLES = [
   'good.example.com\nbad name here\ncom\n||x.example^$third-party\nexa_mple..com\n1.2.3.4 real.example.com\n-lead.example.com\ntrail-.example.com\n_srv.example.com\n',
   `${'a'.repeat(64)}.example.com\n${'a'.repeat(63)}.example.com\nname#nospace.example.com\n0.0.0.0 0.0.0.0\nx.y\n  spaced.example.com  \nno-newline.example.com`,
   'ünïcode.example.com\nxn--nxasmq6b.example.com\n',
+  // Where a line ends: blanks and comments after a name, CRs, empty and blank lines, no final newline.
+  'sp.example.com \r\ntab.example.com\t# c\r\ncr.example.com\r# c\n0.0.0.0 \n0.0.0.0\n0.0.0.0 host.example.org\t \n\n   \n\t\r\n' +
+    'UP.Example.COM#x\nvt.example.com\u000b\n127.0.0.1\tname.example.net # c # d\nname.example.net #\n\u000c lead.example.org\nlast.example.com  ',
+  '0.0.0.0',
+  '\n\n# only comments\n',
 ];
 
 test('scanList gives the same entries, lines and problems as parseList', () => {
