@@ -8,6 +8,7 @@ import { prepareState } from '../../src/app.js';
 import { DnsStats } from '../../src/dns/dns-stats.js';
 import { QueryHandler } from '../../src/dns/query-handler.js';
 import { QType, RCode } from '../../src/dns/wire/constants.js';
+import { emptyMatch } from '../../src/lists/domain-table.js';
 import { encodeQuery } from '../../src/dns/wire/encode-query.js';
 import type { InterfaceAddress } from '../../src/net/local-address.js';
 import { tempDir } from '../helpers/daemon.js';
@@ -161,4 +162,29 @@ test('a list that is mostly garbage is rejected whole', async () => {
   assert.equal(problems[0]?.code, 'LIST_INVALID');
   assert.match(problems[0]!.message, /does not look like a domain list/);
   assert.equal(lists.table.ruleCount, 0);
+});
+
+test('a garbage list between good ones is taken out whole: its names, its never-block errors; the others stay', async () => {
+  const bundled = await tempDir({ 'ntp-hosts': 'pool.ntp.org\n', 'never-block': 'amazonaws.com\n' });
+  const dir = await tempDir({
+    'a.list': 'first.example\nshared.example\n',
+    // Its two names went into the table (and one tripped the guard) before its junk lines showed.
+    'junk.list': 'junk-name.example\ns3.amazonaws.com\n<html>\n<body>\n<p>404</p>\n</body>\n</html>\n',
+    'z.list': 'last.example\nshared.example\n',
+    'c.yaml': 'lists:\n  sources: [{path: a.list}, {path: junk.list}, {path: z.list}]\n',
+  });
+  const { problems, lists } = await prepareState(path.join(dir, 'c.yaml'), {}, 1, { bundledListsDir: bundled });
+  assert.deepEqual(problems.map((p) => p.code), ['LIST_INVALID']);
+  assert.match(problems[0]!.message, /5 of 7 lines are not rules/);
+  assert.deepEqual(lists.lists.map((list) => list.name), ['ntp-hosts', 'a', 'z']);
+  const all = { lists: new Uint8Array(lists.lists.length).fill(1), redirects: true };
+  const blockedBy = (name: string): string | undefined => {
+    const match = lists.table.match(name, all, emptyMatch());
+    return match.block < 0 ? undefined : lists.lists[lists.table.rule(match.block).list]!.name;
+  };
+  assert.equal(blockedBy('junk-name.example'), undefined);
+  assert.equal(blockedBy('first.example'), 'a');
+  assert.equal(blockedBy('x.last.example'), 'z');
+  assert.deepEqual(lists.table.rulesFor('shared.example').map((index) => lists.lists[lists.table.rule(index).list]!.name), ['a', 'z']);
+  assert.equal(lists.table.ruleCount, 5);
 });
