@@ -10,6 +10,7 @@ import { startTcpServer } from './dns/tcp-server.js';
 import { startUdpServer, type BoundSocket } from './dns/udp-server.js';
 import { CamshimError, formatProblem, type Problem } from './errors.js';
 import { loadListSet, type ListSet } from './lists/list-set.js';
+import { loadListSetOffThread } from './lists/load-off-thread.js';
 import type { InterfaceSource } from './net/local-address.js';
 import { coalescing } from './reload-queue.js';
 import { buildResolverState, type ResolverState } from './resolver-state.js';
@@ -46,11 +47,13 @@ export interface Daemon {
 /** Reads config and lists, and builds the state a query needs. Used at start-up, reload and by `check`/`query`. */
 export async function prepareState(
   configFile: string | undefined, overrides: ConfigOverrides, generation: number,
-  options: { bundledListsDir?: string; interfaces?: InterfaceSource; forwarder?: Forwarder } = {},
+  options: { bundledListsDir?: string; interfaces?: InterfaceSource; forwarder?: Forwarder; listsOffThread?: boolean } = {},
 ): Promise<{ config: Config; lists: ListSet; state: ResolverState | undefined; problems: Problem[] }> {
   const loaded = await loadConfig(configFile);
   const config = applyOverrides(loaded.config, overrides);
-  const lists = await loadListSet(config, {
+  // A reload builds the lists on a thread of its own, so the running daemon keeps answering meanwhile.
+  const load = options.listsOffThread === true ? loadListSetOffThread : loadListSet;
+  const lists = await load(config, {
     ...(options.bundledListsDir === undefined ? {} : { bundledDir: options.bundledListsDir }),
     baseDir: configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile)),
   });
@@ -116,7 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
     const started = performance.now();
     try {
-      const next = await prepareState(options.configFile, options.overrides, generation + 1, stateOptions);
+      const next = await prepareState(options.configFile, options.overrides, generation + 1, { ...stateOptions, listsOffThread: true });
       if (next.state === undefined || next.problems.length > 0) {
         for (const problem of next.problems) logger.error({ problem }, `reload rejected: ${formatProblem(problem)}`);
         logger.error({ event: 'reload', applied: false, errors: next.problems.length }, 'reload rejected: the previous config and lists keep serving');

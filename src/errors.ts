@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'LIST_INVALID'
   | 'LIST_NEVER_BLOCK'
   | 'LIST_CACHE'
+  | 'LIST_BUILD'
   | 'DNS_BIND_DENIED'
   | 'DNS_PORT_IN_USE'
   | 'DNS_BIND_ADDRESS'
