@@ -2,6 +2,7 @@ import { ACTION_CODES, DomainTable, LOAD_FACTOR, MAX_RULES_PER_NAME, SCOPE_CODES
 import { FNV_OFFSET, FNV_PRIME, finishHash, runningHashText, tagOf } from './name-hash.js';
 import { NAME_SUFFIXES } from './name-suffixes.js';
 import type { RuleAction, RuleScope } from './rule.js';
+import { bigInt32Array, bigUint32Array, bigUint8Array } from './big-array.js';
 
 type Growable = Uint8Array | Uint32Array | Int32Array;
 
@@ -12,7 +13,7 @@ function grow<T extends Growable>(array: T, needed: number): T {
   if (needed <= array.length) return array;
   let length = array.length * 2;
   while (length < needed) length *= 2;
-  const next = new (array.constructor as new (length: number) => T)(length);
+  const next = (array instanceof Uint8Array ? bigUint8Array(length) : array instanceof Uint32Array ? bigUint32Array(length) : bigInt32Array(length)) as T;
   next.set(array);
   return next;
 }
@@ -216,9 +217,9 @@ export class DomainTableBuilder {
     // Sized for every entry: repeats are rare, and the load factor then stays at most LOAD_FACTOR.
     const capacity = Math.max(8, Math.ceil(count / LOAD_FACTOR) + 1);
     const scale = capacity / 4294967296;
-    const tags = new Uint8Array(capacity);
+    const tags = bigUint8Array(capacity);
     /** Per slot: the first entry holding its name, until the last pass makes it a record offset. */
-    const offsets = new Uint32Array(capacity);
+    const offsets = bigUint32Array(capacity);
     let repeats: RepeatChains | undefined;
 
     // In input order: place each new name, or hand a repeat to the chains.
@@ -244,12 +245,11 @@ export class DomainTableBuilder {
     let records: Uint8Array;
     let recordStart: Uint32Array;
     if (repeats === undefined) {
-      const used = this.recordsLength;
-      // Spare room beyond a quarter is handed back (the table lives as long as the lists do).
-      records = this.records.length - used > used / 4 ? this.records.slice(0, Math.max(1, used)) : this.records.subarray(0, Math.max(1, used));
+      // Room reserved but never written costs no memory (big-array.ts).
+      records = this.records.subarray(0, Math.max(1, this.recordsLength));
       recordStart = entryStart;
     } else {
-      recordStart = new Uint32Array(count);
+      recordStart = bigUint32Array(count);
       records = this.mergeRepeats(repeats, recordStart);
     }
     // Slots in order (the reads of recordStart are independent, so the CPU overlaps their misses).
@@ -272,7 +272,7 @@ export class DomainTableBuilder {
       if (kind[e] === FIRST) size += entryStart[e + 1]! - entryStart[e]!;
       else if (kind[e] === KEPT) size += entryStart[e + 1]! - this.ruleStart(e);
     }
-    const out = new Uint8Array(Math.max(1, size));
+    const out = bigUint8Array(Math.max(1, size));
     let at = 0;
     // Records not yet copied that need no change: source[runFrom, at - runAt + runFrom).
     let runFrom = 0;
@@ -327,9 +327,9 @@ class RepeatChains {
   droppedCount = 0;
 
   constructor(count: number) {
-    this.next = new Int32Array(count).fill(-1);
-    this.last = new Int32Array(count).fill(-1);
-    this.kind = new Uint8Array(count);
+    this.next = bigInt32Array(count).fill(-1);
+    this.last = bigInt32Array(count).fill(-1);
+    this.kind = bigUint8Array(count);
   }
 
   add(first: number, repeat: number, headers: Uint32Array): void {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
+import { readFileBig } from './big-array.js';
 import { DomainTable } from './domain-table.js';
 import type { ListInfo } from './list-set.js';
 
@@ -105,7 +106,8 @@ const align8 = (n: number): number => (n + 7) & ~7;
 export async function readListCache(file: string, fingerprint: string): Promise<CacheRead> {
   let data: Buffer;
   try {
-    data = await readFile(file);
+    const bytes = await readFileBig(file);
+    data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   } catch (error) {
     return { miss: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no cache yet' : `cannot read cache: ${(error as Error).message}` };
   }
@@ -124,7 +126,7 @@ export async function readListCache(file: string, fingerprint: string): Promise<
     offset = align8(offset + header.tagsLength);
     const offsetsAt = offset;
     if (offsetsAt + header.offsetsLength * 4 !== data.length || header.tagsLength !== header.offsetsLength) return { miss: 'cache size does not match its header' };
-    // Uint32Array views need 4-byte alignment; readFile's buffer normally starts at 0, else copy.
+    // Uint32Array views need 4-byte alignment; readFileBig's buffer starts at 0, else copy.
     const base = data.byteOffset % 4 === 0 ? data : Buffer.from(data);
     const records = new Uint8Array(base.buffer, base.byteOffset + recordsAt, header.recordsLength);
     const tags = new Uint8Array(base.buffer, base.byteOffset + tagsAt, header.tagsLength);

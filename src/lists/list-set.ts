@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config-schema.js';
@@ -9,6 +9,7 @@ import type { ListMeta } from './parse.js';
 import type { ListEntry, RuleAction } from './rule.js';
 import { scanList, scanListInto, type ScanSummary, type ScannedList } from './scan-list.js';
 import { TableSink } from './table-sink.js';
+import { readFileBig } from './big-array.js';
 import { CACHE_FILE, fingerprintOf, readListCache, stampSources, writeListCache } from './list-cache.js';
 import { NeverBlockGuard } from './never-block.js';
 
@@ -123,10 +124,10 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
   // Never-block first: the guard must be complete before any block list is checked.
   sources.sort((a, b) => Number(b.kind === 'never-block') - Number(a.kind === 'never-block'));
   for (const source of sources) {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     let modifiedAt: Date | undefined;
     try {
-      bytes = await readFile(source.file);
+      bytes = await readFileBig(source.file);
       modifiedAt = (await stat(source.file)).mtime;
     } catch (error) {
       errors.push({ code: 'LIST_READ', file: source.file, message: `cannot read list: ${describeFsError(error)}` });

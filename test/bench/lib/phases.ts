@@ -146,6 +146,8 @@ export interface MemoryResult {
   readonly emptyRssMb: number;
   readonly fromText: { loadMs: number; readyMs: number; rssMb: number; aboveEmptyMb: number };
   readonly fromCache: { loadMs: number; readyMs: number; rssMb: number; aboveEmptyMb: number };
+  /** The text-loaded daemon again after RELOADS SIGHUPs, each a full rebuild from text (on the builder thread). */
+  readonly afterReloads: { reloads: number; reloadMs: number; rssMb: number; aboveEmptyMb: number };
   readonly tableBytesPerName: number;
   readonly runs: unknown[];
 }
@@ -153,6 +155,26 @@ export interface MemoryResult {
 /** The list part of the camshim config the bench servers use (same fingerprint, so the same cache). */
 function benchListConfig(dataset: Dataset, context: BenchContext): ReturnType<typeof parseConfigText> {
   return parseConfigText(`lists:\n  bundled: false\n  sources: [{ path: ${JSON.stringify(dataset.listFile)}, name: bench }]\n  cache: { dir: ${JSON.stringify(context.cacheDir)} }\n`, 'bench');
+}
+
+/** Reloads the memory phase makes of the text-loaded daemon, to show its RSS does not creep. */
+const RELOADS = 3;
+
+/** Sends SIGHUP and waits (at most 30 s) for the reload's log line; returns its `ms`. */
+async function reloadOnce(server: RunningServer, logFile: string): Promise<number> {
+  const count = async (): Promise<RegExpMatchArray[]> => [...(await readFile(logFile, 'utf8')).matchAll(/"event":"reload","applied":(true|false),"generation":\d+,"ms":(\d+)/g)];
+  const before = (await count()).length;
+  process.kill(server.pid, 'SIGHUP');
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    const lines = await count();
+    if (lines.length > before) {
+      const line = lines[lines.length - 1]!;
+      if (line[1] !== 'true') throw new Error(`a bench reload was rejected: see ${logFile}`);
+      return Number(line[2]);
+    }
+    await sleep(50);
+  }
+  throw new Error(`no reload line within 30 s: see ${logFile}`);
 }
 
 async function listLoadMs(logFile: string): Promise<number> {
@@ -172,6 +194,7 @@ export async function memoryPhase(context: BenchContext, dataset: Dataset, round
     { name: 'cache', emptyList: false, cache: true },
   ] as const;
   const samples: Record<string, { loadMs: number; readyMs: number; rss: number }[]> = { empty: [], text: [], cache: [] };
+  const reloadSamples: { reloadMs: number; rss: number }[] = [];
   // The cache variant measures a restart: make sure the cache exists and is current first.
   await loadListSet(benchListConfig(dataset, context));
   for (let round = 0; round < rounds; round++) {
@@ -184,6 +207,13 @@ export async function memoryPhase(context: BenchContext, dataset: Dataset, round
       }, logFile);
       await sleep(1500);
       const rss = rssBytes(server.pid);
+      if (variant.name === 'text') {
+        const times: number[] = [];
+        for (let reload = 0; reload < RELOADS; reload++) times.push(await reloadOnce(server, logFile));
+        await sleep(1500);
+        reloadSamples.push({ reloadMs: median(times), rss: rssBytes(server.pid) });
+        context.log(`  text, after ${RELOADS} reloads: reload ${median(times)} ms (median), RSS ${mb(reloadSamples.at(-1)!.rss)} MB`);
+      }
       await server.stop();
       const loadMs = await listLoadMs(logFile);
       samples[variant.name]!.push({ loadMs, readyMs: server.readyMs, rss });
@@ -203,6 +233,12 @@ export async function memoryPhase(context: BenchContext, dataset: Dataset, round
     emptyRssMb: empty.rssMb,
     fromText: { ...text, aboveEmptyMb: Math.round((text.rssMb - empty.rssMb) * 10) / 10 },
     fromCache: { ...cache, aboveEmptyMb: Math.round((cache.rssMb - empty.rssMb) * 10) / 10 },
+    afterReloads: {
+      reloads: RELOADS,
+      reloadMs: median(reloadSamples.map((sample) => sample.reloadMs)),
+      rssMb: mb(median(reloadSamples.map((sample) => sample.rss))),
+      aboveEmptyMb: Math.round((mb(median(reloadSamples.map((sample) => sample.rss))) - empty.rssMb) * 10) / 10,
+    },
     tableBytesPerName: Math.round((set.table.byteSize / set.table.nameCount) * 10) / 10,
     runs: Object.entries(samples),
   };

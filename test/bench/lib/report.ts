@@ -44,6 +44,7 @@ export function formatReport(results: Record<string, unknown>): string {
     lines.push(`| empty list (baseline) | — | — | ${memory.emptyRssMb} MB | — |`);
     lines.push(`| from text | ${ms(memory.fromText.loadMs)} | ${ms(memory.fromText.readyMs)} | ${memory.fromText.rssMb} MB | ${memory.fromText.aboveEmptyMb} MB |`);
     lines.push(`| from the compiled cache (restart) | ${ms(memory.fromCache.loadMs)} | ${ms(memory.fromCache.readyMs)} | ${memory.fromCache.rssMb} MB | ${memory.fromCache.aboveEmptyMb} MB |`);
+    lines.push(`| from text, then ${memory.afterReloads.reloads} reloads (SIGHUP, each built from text on the builder thread) | ${ms(memory.afterReloads.reloadMs)} per reload | — | ${memory.afterReloads.rssMb} MB | ${memory.afterReloads.aboveEmptyMb} MB |`);
     lines.push(`\ndomain table: ${memory.tableBytesPerName} bytes per name\n`);
   }
   if (matcher) lines.push(`matcher: ${k(matcher.lookupsPerSecond)} lookups/s (1M list, query-file names, one core)\n`);

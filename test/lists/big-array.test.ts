@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { bigInt32Array, bigUint32Array, bigUint8Array, readFileBig } from '../../src/lists/big-array.js';
+import { tempDir } from '../helpers/daemon.js';
+
+test('big arrays have the length asked for; past 128 KiB their buffer is over 32 MiB, below it exact', () => {
+  for (const [make, width] of [[bigUint8Array, 1], [bigUint32Array, 4], [bigInt32Array, 4]] as const) {
+    const small = make(1000);
+    assert.equal(small.length, 1000);
+    assert.equal(small.buffer.byteLength, 1000 * width);
+    const big = make(1_000_000);
+    assert.equal(big.length, 1_000_000);
+    assert.equal(big.byteOffset, 0);
+    assert.ok(big.buffer.byteLength > 32 * 1024 * 1024);
+    assert.ok(big.every((value) => value === 0), 'zero-filled like any typed array');
+  }
+});
+
+test('readFileBig reads a file whole: empty, small and big files, byte for byte', async () => {
+  const bigText = Array.from({ length: 200_000 }, (_, i) => `host${i}.example`).join('\n');
+  const dir = await tempDir({ empty: '', small: 'a.example\n', big: bigText });
+  const binary = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff));
+  await writeFile(path.join(dir, 'binary'), binary);
+  assert.equal((await readFileBig(path.join(dir, 'empty'))).length, 0);
+  assert.equal(Buffer.from(await readFileBig(path.join(dir, 'small'))).toString(), 'a.example\n');
+  assert.equal(Buffer.from(await readFileBig(path.join(dir, 'big'))).toString(), bigText);
+  assert.ok(Buffer.from(await readFileBig(path.join(dir, 'binary'))).equals(binary));
+  await assert.rejects(readFileBig(path.join(dir, 'missing')), { code: 'ENOENT' });
+  // A file whose size says 0 is read to its end.
+  assert.match(Buffer.from(await readFileBig('/proc/self/status')).toString(), /^Name:[\s\S]*VmRSS:[\s\S]*\n$/);
+});
