@@ -7,7 +7,8 @@ import { open } from 'node:fs/promises';
  * that size come from its heaps, where freed space stays in the process. Reloading a
  * million-name list then grew the daemon by 70–150 MB. A buffer of more than 32 MiB is always
  * mapped and never moves the threshold, so big buffers are made that large: only the pages
- * written become resident, the rest is address space. Small arrays are made as usual.
+ * written become resident, the rest is address space (which a host with strict overcommit,
+ * vm.overcommit_memory=2, does count against its commit limit). Small arrays are made as usual.
  */
 const SMALL_BYTES = 128 * 1024;
 const ALWAYS_MAPPED_BYTES = 32 * 1024 * 1024 + 4096;
