@@ -4,11 +4,12 @@ import type { ListEntry, RuleAction } from './rule.js';
 
 /**
  * The list parser for files of any size (test/lists/scan-list.test.ts holds it to the tests'
- * line-by-line reference parser: same entries, problems and meta). It reads
- * bytes and records entries in typed arrays, so a million-line list makes no string or object
- * per line. Lines that are a plain name or `0.0.0.0 name` (nearly all lines of big lists) are
- * checked byte by byte here; every other line goes through `parseRuleLine`, the one place the
- * full syntax lives.
+ * line-by-line reference parser: same entries, problems and meta). It reads bytes and hands each
+ * entry to a sink as its line is read (`scanListInto`: the loader's sink puts it straight into
+ * the domain table) or keeps them in typed arrays (`scanList`), so a million-line list makes no
+ * string or object per line. Lines that are a plain name or `0.0.0.0 name` (nearly all lines of
+ * big lists) are checked byte by byte here; every other line goes through `parseRuleLine`, the
+ * one place the full syntax lives.
  */
 
 /** What a scan found besides the entries. */
