@@ -102,29 +102,25 @@ export class DomainTableBuilder {
   private entryHash = new Uint32Array(1 << 10);
   private entryHeader = new Uint32Array(1 << 10);
   private entryCount = 0;
-  /** As long as the longest name `addBytes` takes; a longer text name is refused there. */
+  /** As long as the longest name `addRule` takes; a longer text name is refused there. */
   private readonly scratch = new Uint8Array(MAX_NAME_BYTES);
 
-  /** Adds a rule for a name given as text. */
+  /** Adds a rule for a name given as text (lower-case ASCII, no trailing dot). */
   add(name: string, action: RuleAction, scope: RuleScope, list: number, line: number): void {
     for (let i = 0; i < Math.min(name.length, MAX_NAME_BYTES); i++) {
       const code = name.charCodeAt(i);
       if (code >= 0x80) throw new RangeError(`domain table: name is not ASCII: ${JSON.stringify(name)}`);
       this.scratch[i] = code;
     }
-    this.addBytes(this.scratch, 0, name.length, action, scope, list, line);
+    this.addRule(this.scratch, 0, name.length, ruleHeader(action, scope, list), line);
   }
 
   /**
-   * Adds a rule for the name in bytes[start, end) (lower-case ASCII). A repeat of a rule already
-   * added is dropped in `finish`. With a `check` that flags the name, nothing is added and the
-   * result is false.
+   * Adds a rule for the name in bytes[start, end) (lower-case ASCII), with the rule's header
+   * made once (`ruleHeader`): a list's loop adds a million names with it. A repeat of a rule
+   * already added is dropped in `finish`. With a `check` that flags the name, nothing is added
+   * and the result is false.
    */
-  addBytes(bytes: Uint8Array, start: number, end: number, action: RuleAction, scope: RuleScope, list: number, line: number, check?: NameCheck): boolean {
-    return this.addRule(bytes, start, end, ruleHeader(action, scope, list), line, check);
-  }
-
-  /** `addBytes` with the rule's header made once (`ruleHeader`): a list's loop adds a million names with it. */
   addRule(bytes: Uint8Array, start: number, end: number, header: RuleHeader, line: number, check?: NameCheck): boolean {
     const length = end - start;
     if (length <= 0 || length > MAX_NAME_BYTES) throw new RangeError(`domain table: bad name length ${length}`);
@@ -283,7 +279,7 @@ export class DomainTableBuilder {
       const to = entryStart[e + 1]!;
       if (next[e] === -1) {
         if (from - runFrom !== at - runAt) {
-          out.set(source.subarray(runFrom, runFrom + (at - runAt)), runAt);
+          copyRun(out, source, runFrom, runAt, at);
           runFrom = from;
           runAt = at;
         }
@@ -291,23 +287,30 @@ export class DomainTableBuilder {
         at += to - from;
         continue;
       }
-      if (at > runAt) out.set(source.subarray(runFrom, runFrom + (at - runAt)), runAt);
+      copyRun(out, source, runFrom, runAt, at);
       recordStart[e] = at;
       // The name and its first rule, then each later rule; all but the last get `more`.
       let chain = 0;
       for (let r = e; r !== -1; r = next[r]!) {
         if (++chain > MAX_RULES_PER_NAME) throw new RangeError(`domain table: more than ${MAX_RULES_PER_NAME} rules for one name`);
         const ruleFrom = this.ruleStart(r);
-        const ruleAt = at + (ruleFrom - (r === e ? from : ruleFrom));
-        for (let k = r === e ? from : ruleFrom; k < entryStart[r + 1]!; k++) out[at++] = source[k]!;
+        // The first entry brings its name along; later ones only their rule.
+        const copyFrom = r === e ? from : ruleFrom;
+        const ruleAt = at + (ruleFrom - copyFrom);
+        for (let k = copyFrom; k < entryStart[r + 1]!; k++) out[at++] = source[k]!;
         if (next[r] !== -1) out[ruleAt] = out[ruleAt]! | 1;
       }
       runFrom = to;
       runAt = at;
     }
-    if (at > runAt) out.set(source.subarray(runFrom, runFrom + (at - runAt)), runAt);
+    copyRun(out, source, runFrom, runAt, at);
     return out;
   }
+}
+
+/** Copies the pending run of unchanged records, source[runFrom, ...), to out[runAt, at). */
+function copyRun(out: Uint8Array, source: Uint8Array, runFrom: number, runAt: number, at: number): void {
+  if (at > runAt) out.set(source.subarray(runFrom, runFrom + (at - runAt)), runAt);
 }
 
 /** What an entry is to `RepeatChains`: its name's first rule, a repeat that adds a rule, or a repeat dropped. */
