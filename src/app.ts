@@ -11,6 +11,7 @@ import { startUdpServer, type BoundSocket } from './dns/udp-server.js';
 import { CamshimError, formatProblem, type Problem } from './errors.js';
 import { loadListSet, type ListSet } from './lists/list-set.js';
 import { loadListSetOffThread } from './lists/load-off-thread.js';
+import { createQueryLog, type QueryLog } from './log/query-log.js';
 import type { InterfaceSource } from './net/local-address.js';
 import { coalescing } from './reload-queue.js';
 import { buildResolverState, type ResolverState } from './resolver-state.js';
@@ -26,6 +27,8 @@ export interface DaemonOptions {
   readonly configFile: string | undefined;
   readonly overrides: ConfigOverrides;
   readonly logger: Logger;
+  /** The sinkhole log (default: through `logger` itself, line by line). */
+  readonly queryLog?: QueryLog;
   readonly bundledListsDir?: string;
   readonly interfaces?: InterfaceSource;
   /** Set in a `--workers` cluster worker: sockets are shared, and only slot 0 serves NTP (one NTP socket per port). */
@@ -80,7 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (prepared.state === undefined) {
     throw new CamshimError('CONFIG_INVALID', prepared.problems.map(formatProblem).join('\n'), { problems: prepared.problems });
   }
-  const handler = new QueryHandler(prepared.state, logger, new DnsStats());
+  const handler = new QueryHandler(prepared.state, logger, new DnsStats(), options.queryLog ?? createQueryLog(logger));
   const config = prepared.config;
 
   const sockets: BoundSocket[] = [];

@@ -76,11 +76,15 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
   process.on('SIGINT', () => request('SIGINT'));
   let daemon;
   try {
-    daemon = await startDaemon({ configFile, overrides, logger, ...(slot === undefined ? {} : { worker: { slot } }) });
+    daemon = await startDaemon({
+      configFile, overrides, logger,
+      queryLog: root.queryLog(logger, slot === undefined ? {} : { worker: slot }),
+      ...(slot === undefined ? {} : { worker: { slot } }),
+    });
   } catch (error) {
     // One message on stderr (journald keeps it too); a stack only for errors we did not expect.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);
-    root.flush();
+    await root.close();
     process.stderr.write(`camshim: ${message}\n`);
     return 1;
   }
@@ -92,8 +96,11 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot(), ntp: started.ntp?.stats() }, 'camshim stopping');
-      void started.close().finally(() => {
-        root.flush();
+      void started.close().finally(async () => {
+        const drained = await root.close();
+        // A write stuck behind a log reader that stopped reading would keep the process alive:
+        // once the exit code is set, nothing else is left to do.
+        if (!drained) setTimeout(() => process.exit(), 0).unref();
         // A cluster worker's IPC channel would keep it alive; letting go of it lets the process end.
         if (slot !== undefined) process.disconnect?.();
         resolve(0);
@@ -125,11 +132,11 @@ async function servePrimary(configFile: string | undefined, overrides: ConfigOve
   } catch (error) {
     // A config that cannot be read would fail in every worker: say it once and exit.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);
-    root.flush();
+    await root.close();
     process.stderr.write(`camshim: ${message}\n`);
     return 1;
   }
   const code = await runPrimary({ workers, logger: root.logger });
-  root.flush();
+  await root.close();
   return code;
 }

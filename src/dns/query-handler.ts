@@ -15,11 +15,7 @@ import type { DnsStats } from './dns-stats.js';
  * run the stage chain, log the decision. Returns the response, or null when nothing may be sent.
  */
 export class QueryHandler {
-  private readonly queryLog: QueryLog;
-
-  constructor(private current: ResolverState, private readonly logger: Logger, readonly stats: DnsStats) {
-    this.queryLog = createQueryLog(logger);
-  }
+  constructor(private current: ResolverState, private readonly logger: Logger, readonly stats: DnsStats, private readonly queryLog: QueryLog = createQueryLog(logger)) {}
 
   get state(): ResolverState { return this.current; }
 

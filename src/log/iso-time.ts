@@ -1,4 +1,4 @@
-/** pino's timestamp function, plus what the deferred sinkhole log needs to stamp a line later. */
+/** pino's timestamp function, plus what the held sinkhole log needs to stamp a line later. */
 export interface IsoTimeFunction {
   /** The fragment for now: `,"time":"2026-11-21T06:40:12.118Z"` (what pino calls per line). */
   (): string;
@@ -23,11 +23,4 @@ export function cachedIsoTime(now: () => number = Date.now): IsoTimeFunction {
     return fragment;
   };
   return Object.assign(() => at(now()), { now, at });
-}
-
-/** The IsoTimeFunction behind a pino logger's timestamp, when it is one (else undefined). */
-export function asIsoTimeFunction(time: unknown): IsoTimeFunction | undefined {
-  if (typeof time !== 'function') return undefined;
-  const candidate = time as Partial<IsoTimeFunction>;
-  return typeof candidate.now === 'function' && typeof candidate.at === 'function' ? time as IsoTimeFunction : undefined;
 }

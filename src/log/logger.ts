@@ -1,13 +1,25 @@
 import pino, { type Logger } from 'pino';
-import { cachedIsoTime } from './iso-time.js';
-import { LogSink, openSinkWriter, stderrNotice, type LogSinkOptions } from './log-sink.js';
+import { LogDestination, stderrNotice } from './destination.js';
+import { cachedIsoTime, type IsoTimeFunction } from './iso-time.js';
+import { createQueryLog, type QueryLog } from './query-log.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** The fields every line of the root logger starts with, after level and time. */
+const BASE = { service: 'camshim' } as const;
+
 export interface RootLogger {
   readonly logger: Logger;
-  /** Writes out whatever is buffered, if that cannot block; called before exit. */
-  flush(): void;
+  /**
+   * The sinkhole log for `logger` or one of its children (`bindings`: the child's, such as
+   * `{ worker: 1 }`): it writes the same lines pino would, formatted in batches.
+   */
+  queryLog(logger: Logger, bindings?: Readonly<Record<string, string | number>>): QueryLog;
+  /**
+   * Writes out what is held and buffered, waiting at most `timeoutMs`; resolves false when the
+   * destination did not take it all (a reader that stopped reading, or a failed destination).
+   */
+  close(timeoutMs?: number): Promise<boolean>;
   /** Log lines dropped because the destination was too slow or failed. */
   dropped(): number;
 }
@@ -17,27 +29,32 @@ export interface RootLoggerOptions {
   readonly maxBufferBytes?: number;
   /** Where the once-only "dropping log lines" notices go (default: stderr, non-blocking). */
   readonly notice?: (text: string) => void;
+  /** The clock of the lines' timestamps (tests). */
+  readonly time?: IsoTimeFunction;
 }
 
 /**
  * pino JSON to stdout (journald picks it up). Logging never stalls or stops query handling:
- * writes are asynchronous and non-blocking, at most `maxBufferBytes` wait unwritten, lines
- * beyond that are dropped and counted, and a destination that fails (stdout closed: EPIPE) is
- * given up on. Each of those is said once on stderr; after a stall the count of dropped lines
- * is logged as a `log-dropped` event.
+ * writes are asynchronous, at most `maxBufferBytes` wait unwritten, lines beyond that are
+ * dropped and counted, and a destination that fails (stdout closed: EPIPE) is given up on. Each
+ * of those is said once on stderr; after a stall the count of dropped lines is logged as a
+ * `log-dropped` event.
  */
 export function createRootLogger(level: LogLevel, destination: number | string = 1, options: RootLoggerOptions = {}): RootLogger {
   let logger: Logger | undefined;
-  const sinkOptions: LogSinkOptions = {
+  const sink = new LogDestination(destination, {
     notice: options.notice ?? stderrNotice,
     onRecovered: (dropped) => logger?.warn({ event: 'log-dropped', dropped }, `${dropped} log lines were dropped while the log destination was not reading`),
     ...(options.maxBufferBytes === undefined ? {} : { maxBufferBytes: options.maxBufferBytes }),
-  };
-  const sink = new LogSink(openSinkWriter(destination), sinkOptions);
-  logger = pino({ level, base: { service: 'camshim' }, timestamp: cachedIsoTime() }, sink);
+  });
+  const time = options.time ?? cachedIsoTime();
+  // pid and hostname are journald's to record; camshim's lines carry only what they add.
+  logger = pino({ level, base: BASE, timestamp: time }, sink);
+  const root = logger;
   return {
-    logger,
-    flush() { sink.flush(); },
+    logger: root,
+    queryLog: (child, bindings = {}) => createQueryLog(child, { destination: sink, time, bindings: { ...BASE, ...bindings } }),
+    close: (timeoutMs) => sink.close(timeoutMs),
     dropped() { return sink.dropped; },
   };
 }

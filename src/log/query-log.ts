@@ -1,6 +1,6 @@
-import pino, { type Logger } from 'pino';
-import { asIsoTimeFunction } from './iso-time.js';
-import { LogSink } from './log-sink.js';
+import type { Logger } from 'pino';
+import type { LogDestination } from './destination.js';
+import type { IsoTimeFunction } from './iso-time.js';
 import { queryEvent, type LoggedQuery } from './query-events.js';
 import { QueryLineEncoder, type LineFrame } from './query-line.js';
 
@@ -15,48 +15,35 @@ export interface QueryLog {
   close(): void;
 }
 
-/** pino's internals this reads, through its public `pino.symbols`. */
-interface PinoInternals {
-  [key: symbol]: unknown;
+const INFO = 30;
+/** How long a record may wait to share its formatting pass with others (ms): invisible to anyone reading the log. */
+export const QUERY_LOG_BATCH_MS = 5;
+/** Records held at most before they are formatted anyway, so a burst is bounded in memory too. */
+const MAX_HELD = 4096;
+
+/** Where the sinkhole log writes when it may hold lines: the root logger's destination and how its lines are framed. */
+export interface QueryLogChannel {
+  readonly destination: LogDestination;
+  /** The root logger's timestamp function. */
+  readonly time: IsoTimeFunction;
+  /** The logger's bindings (base fields and a child's), as pino writes them after the time. */
+  readonly bindings: Readonly<Record<string, string | number>>;
 }
 
-const INFO = 30;
-/** Size a held line is counted at against the log buffer bound, before it is formatted. */
-const ESTIMATED_LINE_BYTES = 256;
-
 /**
- * Picks how decisions become lines, fastest first:
- * - deferred: the logger writes to camshim's own LogSink with camshim's timestamp. A record is
- *   kept as references and formatted, with every other held record, when the sink's batch goes
- *   out; pino lines written meanwhile still land after the records made before them.
- * - direct: another plain pino destination; each record is formatted at once.
- * - pino itself: a logger with formatters, mixins or hooks, which only pino can apply.
- * The first two write exactly what the third would (test/log/query-line.test.ts).
+ * How decisions become lines:
+ * - held (with a channel): a record is kept as references and formatted, with every other held
+ *   record, in one pass a few milliseconds later or before the next pino line, into the root
+ *   logger's destination. Formatting per batch instead of per query is what keeps the log's cost
+ *   per query low (a line per query between two socket calls cost several times more).
+ * - pino itself (no channel: a logger camshim did not make): `logger.info(event)`.
+ * Both write exactly the same bytes (test/log/query-line.test.ts).
  */
-export function createQueryLog(logger: Logger): QueryLog {
-  const internals = logger as unknown as PinoInternals;
-  const stream = internals[pino.symbols.streamSym] as { write?: (line: string) => unknown } | undefined;
-  const levelPrefix = (internals[pino.symbols.lsCacheSym] as Record<number, string> | undefined)?.[INFO];
-  const time = internals[pino.symbols.timeSym];
-  const bindings = internals[pino.symbols.chindingsSym];
-  const messageKey = internals[pino.symbols.messageKeySym];
-  const end = internals[pino.symbols.endSym];
-  const hasFormatter = typeof (internals[pino.symbols.formattersSym] as { log?: unknown } | undefined)?.log === 'function';
-  const hasMixin = typeof internals[pino.symbols.mixinSym] === 'function';
-  const hooks = internals[pino.symbols.hooksSym] as { logMethod?: unknown; streamWrite?: unknown } | undefined;
-  const hasHooks = typeof hooks?.logMethod === 'function' || typeof hooks?.streamWrite === 'function';
-  const plain = stream !== undefined && typeof stream.write === 'function' && typeof levelPrefix === 'string' && typeof time === 'function'
-    && typeof bindings === 'string' && messageKey === 'msg' && typeof end === 'string' && !hasFormatter && !hasMixin && !hasHooks;
-  if (!plain) return new PinoQueryLog(logger);
-  const isoTime = asIsoTimeFunction(time);
-  const frame: LineFrame = {
-    levelPrefix, bindings, end,
-    // pino's own time function reads its clock when called: right only when the line is made at once.
-    timeAt: isoTime?.at ?? (time as () => string),
-  };
-  const encoder = new QueryLineEncoder(frame);
-  if (stream instanceof LogSink && isoTime !== undefined) return new DeferredQueryLog(logger, stream, encoder, isoTime.now);
-  return new DirectQueryLog(logger, stream.write!.bind(stream), encoder, isoTime?.now ?? Date.now);
+export function createQueryLog(logger: Logger, channel?: QueryLogChannel): QueryLog {
+  if (channel === undefined) return new PinoQueryLog(logger);
+  const bindings = Object.entries(channel.bindings).map(([key, value]) => `,${JSON.stringify(key)}:${JSON.stringify(value)}`).join('');
+  const frame: LineFrame = { levelPrefix: `{"level":${INFO}`, bindings, end: '}\n', timeAt: channel.time.at };
+  return new HeldQueryLog(logger, channel.destination, new QueryLineEncoder(frame), channel.time.now);
 }
 
 abstract class LevelGatedLog {
@@ -71,45 +58,37 @@ class PinoQueryLog extends LevelGatedLog implements QueryLog {
   close(): void { /* pino owns the destination */ }
 }
 
-/** Each record formatted and written at once, to a destination we cannot hold lines for. */
-class DirectQueryLog extends LevelGatedLog implements QueryLog {
-  constructor(logger: Logger, private readonly write: (line: string) => unknown, private readonly encoder: QueryLineEncoder, readonly now: () => number) {
-    super(logger);
-  }
-
-  record(query: LoggedQuery): void {
-    if (!this.enabled) return;
-    this.encoder.encode(query);
-    this.write(this.encoder.take().toString('utf8'));
-  }
-
-  close(): void { /* nothing held */ }
-}
-
-/** Records held as references until the sink's batch goes out, then formatted in one pass. */
-class DeferredQueryLog extends LevelGatedLog implements QueryLog {
+/** Records held as references for one batch, then formatted in one pass into the destination. */
+class HeldQueryLog extends LevelGatedLog implements QueryLog {
   private held: LoggedQuery[] = [];
+  private timer: NodeJS.Timeout | undefined;
   private readonly detach: () => void;
 
-  constructor(logger: Logger, private readonly sink: LogSink, private readonly encoder: QueryLineEncoder, readonly now: () => number) {
+  constructor(logger: Logger, private readonly destination: LogDestination, private readonly encoder: QueryLineEncoder, readonly now: () => number) {
     super(logger);
-    this.detach = sink.attach({ take: () => this.take() });
+    this.detach = destination.attach(() => this.take());
   }
 
   record(query: LoggedQuery): void {
     if (!this.enabled) return;
-    // Held before asking: without batching the sink may take it at once.
     this.held.push(query);
-    if (!this.sink.admit(ESTIMATED_LINE_BYTES + query.name.length)) this.held.pop();
+    if (this.held.length >= MAX_HELD) { this.write(); return; }
+    this.timer ??= setTimeout(this.write, QUERY_LOG_BATCH_MS);
   }
 
   close(): void { this.detach(); }
 
-  private take(): { bytes: Uint8Array; lines: number } | undefined {
+  private readonly write = (): void => {
+    const text = this.take();
+    if (text !== undefined) this.destination.writeHeld(text);
+  };
+
+  private take(): string | undefined {
+    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
     const held = this.held;
     if (held.length === 0) return undefined;
     this.held = [];
     for (const query of held) this.encoder.encode(query);
-    return { bytes: this.encoder.take(), lines: held.length };
+    return this.encoder.take().toString('utf8');
   }
 }

@@ -8,89 +8,81 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { QType } from '../../src/dns/wire/constants.js';
 import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { LogSink, type SinkWriter } from '../../src/log/log-sink.js';
+import { LogDestination } from '../../src/log/destination.js';
+import { heldPipe } from '../helpers/fifo.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { mb, rssOf, udpLoad } from './load.js';
 
-/** A writer the test drives: writes complete only when told to. */
-function heldWriter(): SinkWriter & { writes: string[]; complete(error?: Error): void; released: boolean } {
-  let pending: ((error?: Error | null) => void) | undefined;
-  const writer = {
-    writes: [] as string[],
-    released: false,
-    write(text: string, done: (error?: Error | null) => void) { writer.writes.push(text); pending = done; },
-    writeSync(text: string) { writer.writes.push(text); },
-    release() { writer.released = true; },
-    complete(error?: Error) { const done = pending; pending = undefined; done?.(error ?? null); },
-  };
-  return writer;
-}
+const LINE = `${'x'.repeat(99)}\n`;
+const until = async (condition: () => boolean, timeoutMs = 5000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
 
-describe('log sink: bounded, never blocking, counted drops', () => {
-  test('a destination that stops accepting: buffer stays under the bound, drops counted, one notice, count logged on recovery', () => {
-    const writer = heldWriter();
+describe('log destination: bounded, never blocking, counted drops', () => {
+  test('a reader that stops reading: the buffer stays under the bound, drops counted, one notice, count reported on recovery', async () => {
+    const pipe = await heldPipe();
     const notices: string[] = [];
     const recovered: number[] = [];
-    const sink = new LogSink(writer, { maxBufferBytes: 10_000, batchMs: 0, notice: (text) => notices.push(text), onRecovered: (n) => recovered.push(n) });
-    const line = `${'x'.repeat(99)}\n`;
-    for (let i = 0; i < 5000; i++) {
-      assert.equal(sink.write(line), true);
-      assert.ok(sink.bufferedBytes <= 10_000);
+    const destination = new LogDestination(pipe.writeFd, { maxBufferBytes: 10_000, notice: (text) => notices.push(text), onRecovered: (n) => recovered.push(n) });
+    // The kernel's pipe buffer (64 KiB) takes the first lines; let the writes land there.
+    for (let i = 0; i < 2000 && destination.dropped === 0; i++) {
+      destination.write(LINE);
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    assert.equal(writer.writes.length, 1, 'one write in flight at a time');
-    assert.equal(sink.dropped, 5000 - 100);
+    const droppedAtStall = destination.dropped;
+    for (let i = 0; i < 5000; i++) assert.equal(destination.write(LINE), true);
+    assert.ok(destination.dropped >= droppedAtStall + 5000 - 100, `dropped ${destination.dropped}: at most 10,000 bytes (100 lines) more were kept`);
     assert.equal(notices.length, 1);
     assert.match(notices[0]!, /not reading/);
-    writer.complete();
-    assert.deepEqual(recovered, [4900]);
-    assert.equal(writer.writes.length, 2, 'the queued lines go out in one write');
-    writer.complete();
-    for (let i = 0; i < 500; i++) sink.write(line);
+    // The reader comes back: what was kept is written, and the count of the dropped lines reported.
+    let read = '';
+    await until(() => { read += pipe.drain(); return recovered.length > 0; });
+    assert.equal(recovered[0], destination.dropped);
+    for (let i = 0; i < 500; i++) destination.write(LINE);
+    await until(() => { read += pipe.drain(); return read.length >= 500 * LINE.length; });
     assert.equal(notices.length, 1, 'a second stall is not announced again on stderr');
+    assert.equal(await destination.close(), true);
+    pipe.closeReader();
   });
 
-  test('a destination that fails (EPIPE): everything after is dropped and counted, one notice, no throw', () => {
-    const writer = heldWriter();
+  test('a destination that fails (EPIPE): everything after is dropped and counted, one notice, no throw', async () => {
+    const pipe = await heldPipe();
     const notices: string[] = [];
-    const sink = new LogSink(writer, { maxBufferBytes: 10_000, batchMs: 0, notice: (text) => notices.push(text) });
-    sink.write('a\n');
-    sink.write('b\n');
-    writer.complete(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-    for (let i = 0; i < 1000; i++) sink.write('c\n');
-    assert.equal(sink.dropped, 1001);
+    const destination = new LogDestination(pipe.writeFd, { notice: (text) => notices.push(text) });
+    pipe.closeReader();
+    destination.write('a\n');
+    await until(() => destination.broken);
+    for (let i = 0; i < 1000; i++) destination.write('c\n');
+    assert.ok(destination.dropped >= 1000);
     assert.equal(notices.length, 1);
     assert.match(notices[0]!, /failed \(EPIPE\)/);
-    assert.equal(writer.released, true);
-    sink.flush();
+    assert.equal(await destination.close(), false);
   });
 
-  test('a writer that throws synchronously is a failed destination, not a crash', () => {
-    const sink = new LogSink({ write() { throw new Error('EBADF'); }, writeSync() { throw new Error('EBADF'); }, release() {} }, { batchMs: 0, notice: () => {} });
-    sink.write('x\n');
-    sink.write('y\n');
-    assert.equal(sink.broken, true);
-    sink.flush();
+  test('close waits for what is buffered, and gives up on a reader that never reads', async () => {
+    const pipe = await heldPipe();
+    const destination = new LogDestination(pipe.writeFd, { maxBufferBytes: 1024 * 1024, notice: () => {} });
+    for (let i = 0; i < 2000; i++) destination.write(LINE);
+    const started = Date.now();
+    assert.equal(await destination.close(200), false, '200 KB cannot go into a 64 KiB pipe nobody reads');
+    assert.ok(Date.now() - started < 2000);
+    pipe.closeReader();
   });
 
-  test('lines are batched: one write per window, never more than one in flight, flush sends the rest at once', async () => {
-    const writer = heldWriter();
-    const sink = new LogSink(writer, { batchMs: 20, notice: () => {} });
-    for (let i = 0; i < 100; i++) sink.write(`line ${i}\n`);
-    assert.equal(writer.writes.length, 0, 'nothing written before the window closes');
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    assert.equal(writer.writes.length, 1);
-    assert.equal(writer.writes[0]!.split('\n').length - 1, 100, 'all 100 lines in one write');
-    sink.write('next\n');
-    writer.complete();
-    assert.equal(writer.writes.length, 1, 'a completed write does not start the next before the window');
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    assert.deepEqual(writer.writes.slice(1), ['next\n']);
-    writer.complete();
-    sink.write('at shutdown\n');
-    sink.flush();
-    assert.deepEqual(writer.writes.slice(2), ['at shutdown\n'], 'flush writes what waits for the window, synchronously');
-    assert.equal(writer.released, true);
+  test('held lines are handed over before any other line, so the log keeps its order', async () => {
+    const pipe = await heldPipe();
+    const destination = new LogDestination(pipe.writeFd);
+    let held: string | undefined = 'held 1\nheld 2\n';
+    destination.attach(() => { const text = held; held = undefined; return text; });
+    destination.write('after\n');
+    assert.equal(await destination.close(), true);
+    assert.equal(pipe.drain(), 'held 1\nheld 2\nafter\n');
+    pipe.closeReader();
   });
 });
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 import { QType, RCode } from '../../src/dns/wire/constants.js';
 import { encodeQuery } from '../../src/dns/wire/encode-query.js';
@@ -8,10 +10,12 @@ import { buildAnswer, buildSoaTemplate } from '../../src/dns/wire/response.js';
 import { DomainTable, emptyMatch } from '../../src/lists/domain-table.js';
 import type { ListInfo, ListSet } from '../../src/lists/list-set.js';
 import { cachedIsoTime } from '../../src/log/iso-time.js';
-import { LogSink, type SinkWriter } from '../../src/log/log-sink.js';
 import { queryEvent, type LoggedKind, type LoggedQuery } from '../../src/log/query-events.js';
 import { jsonString } from '../../src/log/query-line.js';
-import { createQueryLog } from '../../src/log/query-log.js';
+import { createRootLogger } from '../../src/log/logger.js';
+import { createQueryLog, QUERY_LOG_BATCH_MS, type QueryLog } from '../../src/log/query-log.js';
+import { heldPipe } from '../helpers/fifo.js';
+import { tempDir } from '../helpers/daemon.js';
 import { seededRandom } from '../helpers/prng.js';
 
 const START_MS = Date.UTC(2026, 10, 21, 6, 40, 12, 118);
@@ -24,19 +28,14 @@ function capture(options: pino.LoggerOptions = {}): { logger: pino.Logger; lines
   return { logger, lines };
 }
 
-/** The same, through camshim's LogSink (the deferred path), with a writer that keeps what it is given. */
-function captureViaSink(): { logger: pino.Logger; sink: LogSink; text: () => string } {
-  const chunks: (string | Uint8Array)[] = [];
-  const writer: SinkWriter = {
-    write(text, done) { chunks.push(text); done(null); },
-    writeSync(text) { chunks.push(text); },
-    release() { /* nothing held */ },
-  };
-  const sink = new LogSink(writer, { batchMs: 1000, notice: () => {} });
+/** The same through camshim's root logger (the held path), writing to a file read back after close. */
+async function captureViaRoot(bindings?: Readonly<Record<string, number>>): Promise<{ logger: pino.Logger; log: QueryLog; text: () => string; close: () => Promise<boolean> }> {
+  const file = path.join(await tempDir(), 'log');
+  const fd = openSync(file, 'a');
   let ms = START_MS;
-  const logger = pino({ level: 'info', base: { service: 'camshim' }, timestamp: cachedIsoTime(() => ms++) }, sink);
-  const text = (): string => chunks.map((chunk) => typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')).join('');
-  return { logger, sink, text };
+  const root = createRootLogger('info', fd, { time: cachedIsoTime(() => ms++), notice: () => {} });
+  const logger = bindings === undefined ? root.logger : root.logger.child(bindings);
+  return { logger, log: root.queryLog(logger, bindings), text: () => readFileSync(file, 'utf8'), close: () => root.close() };
 }
 
 function listInfo(index: number, name: string): ListInfo {
@@ -91,51 +90,50 @@ function viaPino(records: readonly LoggedQuery[], bindings?: pino.Bindings): str
 }
 
 describe('the sinkhole log line', () => {
-  test('the direct path writes byte for byte what pino writes, bindings included', () => {
+  test('the held path writes byte for byte what pino writes, bindings included, after the batch', async () => {
     for (const bindings of [undefined, { worker: 2 }]) {
-      const { logger, lines } = capture();
-      const log = createQueryLog(bindings === undefined ? logger : logger.child(bindings));
+      const { log, text, close } = await captureViaRoot(bindings);
       for (const query of RECORDS) log.record({ ...query, timeMs: log.now() });
-      assert.deepEqual(lines, viaPino(RECORDS, bindings));
-      for (const line of lines) assert.equal(typeof JSON.parse(line), 'object');
+      assert.equal(text(), '', 'nothing is formatted or written before the batch');
+      assert.equal(await close(), true);
+      assert.equal(text(), viaPino(RECORDS, bindings).join(''));
+      for (const line of text().trimEnd().split('\n')) assert.equal(typeof JSON.parse(line), 'object');
     }
   });
 
-  test('the deferred path (camshim\'s sink) holds records until the batch goes out, then writes what pino would', () => {
-    const { logger, sink, text } = captureViaSink();
-    const log = createQueryLog(logger);
+  test('the batch goes out by itself a few milliseconds after its first record', async () => {
+    const { log, text, close } = await captureViaRoot();
     for (const query of RECORDS) log.record({ ...query, timeMs: log.now() });
-    assert.equal(text(), '', 'nothing is formatted or written before the batch');
-    sink.flush();
+    const deadline = Date.now() + 2000;
+    while (text() === '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, QUERY_LOG_BATCH_MS));
     assert.equal(text(), viaPino(RECORDS).join(''));
+    await close();
   });
 
-  test('deferred records and ordinary pino lines stay in the order they were made', () => {
-    const { logger, sink, text } = captureViaSink();
-    const log = createQueryLog(logger);
+  test('held records and ordinary pino lines stay in the order they were made', async () => {
+    const { logger, log, text, close } = await captureViaRoot();
     log.record({ ...RECORDS[0]!, timeMs: log.now() });
     logger.warn({ event: 'other' }, 'between');
     log.record({ ...RECORDS[1]!, timeMs: log.now() });
-    sink.flush();
+    await close();
     const lines = text().trimEnd().split('\n').map((line) => JSON.parse(line) as { msg: string });
     assert.deepEqual(lines.map((line) => line.msg), ['sinkhole', 'between', 'unlisted']);
   });
 
-  test('a reload between record and write: the line names the rule of the list set the query used', () => {
-    const { logger, sink, text } = captureViaSink();
-    const log = createQueryLog(logger);
+  test('a reload between record and write: the line names the rule of the list set the query used', async () => {
+    const { log, text, close } = await captureViaRoot();
     const otherTable = DomainTable.build([{ name: 'other.example', action: 'block', scope: 'subtree', list: 0, line: 99 }]);
     const otherLists = { table: otherTable, lists: [listInfo(0, 'other')] } as unknown as ListSet;
     const other = otherTable.match('a.other.example', FILTER, emptyMatch()).block;
     log.record({ ...RECORDS[0]!, timeMs: log.now() });
     log.record({ ...RECORDS[0]!, name: 'a.other.example', lists: otherLists, rule: other, timeMs: log.now() });
     log.record({ ...RECORDS[0]!, timeMs: log.now() });
-    sink.flush();
+    await close();
     const lines = text().trimEnd().split('\n').map((line) => JSON.parse(line) as { list: string; line: number });
     assert.deepEqual(lines.map((line) => [line.list, line.line]), [['tplink', 16], ['other', 99], ['tplink', 16]]);
   });
 
-  test('random names of every byte value round-trip through JSON.parse, on both fast paths', () => {
+  test('random names of every byte value round-trip through JSON.parse, as pino writes them', async () => {
     const random = seededRandom(7);
     const names: string[] = [];
     for (let index = 0; index < 500; index++) {
@@ -144,17 +142,12 @@ describe('the sinkhole log line', () => {
       for (let char = 0; char < length; char++) name += String.fromCharCode(Math.floor(random() * 256));
       names.push(name);
     }
-    const direct = capture();
-    const directLog = createQueryLog(direct.logger);
-    const deferred = captureViaSink();
-    const deferredLog = createQueryLog(deferred.logger);
-    for (const name of names) {
-      directLog.record({ ...RECORDS[0]!, name, timeMs: directLog.now() });
-      deferredLog.record({ ...RECORDS[0]!, name, timeMs: deferredLog.now() });
-    }
-    deferred.sink.flush();
-    assert.deepEqual(direct.lines.map((line) => (JSON.parse(line) as { name: string }).name), names);
-    assert.equal(deferred.text(), direct.lines.join(''));
+    const held = await captureViaRoot();
+    for (const name of names) held.log.record({ ...RECORDS[0]!, name, timeMs: held.log.now() });
+    await held.close();
+    const lines = held.text().trimEnd().split('\n');
+    assert.deepEqual(lines.map((line) => (JSON.parse(line) as { name: string }).name), names);
+    assert.equal(held.text(), viaPino(names.map((name) => ({ ...RECORDS[0]!, name }))).join(''));
   });
 
   test('follows the logger level, including changes after it was made', () => {
@@ -179,15 +172,18 @@ describe('the sinkhole log line', () => {
     assert.equal(line.list, 'tplink');
   });
 
-  test('held records count against the sink\'s bound: a stalled destination drops them, counted', () => {
-    const writes: (string | Uint8Array)[] = [];
-    const sink = new LogSink({ write(text) { writes.push(text); }, writeSync() {}, release() {} }, { batchMs: 0, maxBufferBytes: 10_000, notice: () => {} });
-    const logger = pino({ level: 'info', timestamp: cachedIsoTime() }, sink);
-    const log = createQueryLog(logger);
-    for (let index = 0; index < 1000; index++) log.record({ ...RECORDS[0]!, timeMs: log.now() });
-    assert.equal(writes.length, 1, 'the first write never completes: the destination is stalled');
-    assert.ok(sink.bufferedBytes <= 10_000 + 1024, `held ${sink.bufferedBytes} bytes`);
-    assert.ok(sink.dropped > 900, `dropped ${sink.dropped}`);
+  test('a stalled destination drops held records too, counted', async () => {
+    const pipe = await heldPipe();
+    const root = createRootLogger('info', pipe.writeFd, { maxBufferBytes: 10_000, notice: () => {} });
+    const log = root.queryLog(root.logger);
+    // Batches small enough to be written whole, until the pipe is full and the bound is reached.
+    for (let round = 0; round < 100; round++) {
+      for (let index = 0; index < 30; index++) log.record({ ...RECORDS[0]!, timeMs: log.now() });
+      await new Promise((resolve) => setTimeout(resolve, QUERY_LOG_BATCH_MS * 2));
+    }
+    assert.ok(root.dropped() > 2000, `dropped ${root.dropped()} of 3,000 lines (a 64 KiB pipe and 10,000 bytes hold a few hundred)`);
+    assert.equal(await root.close(100), false);
+    pipe.closeReader();
   });
 
   test('jsonString matches JSON.stringify', () => {
