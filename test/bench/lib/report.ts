@@ -6,7 +6,7 @@ const x = (ratio: number | undefined): string => (ratio === undefined || Number.
 
 interface Target { readonly text: string; readonly value: string; readonly met: boolean | undefined }
 
-/** The human summary: one table per question the issue asks, then the targets, met or not. */
+/** The human summary: one table per phase, then the targets camshim is held to, met or not. */
 export function formatReport(results: Record<string, unknown>): string {
   const small = results.small as ThroughputResult | undefined;
   const big = results.big as ThroughputResult | undefined;
