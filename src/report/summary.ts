@@ -1,0 +1,232 @@
+import type { QueryEventName } from '../log/log-schema.js';
+import { inWindow, type ReportFilter } from './filters.js';
+import { GapHistogram, median } from './gap-histogram.js';
+import type { ReportRecord, QueryRecord, SkipReason } from './parse-event.js';
+import type { ReadProblem } from './read-lines.js';
+
+/** One client's attempts at one name. */
+interface PairState {
+  attempts: number;
+  lastMs: number;
+  readonly gaps: GapHistogram;
+}
+
+interface NameState {
+  readonly name: string;
+  readonly event: QueryEventName;
+  list: string | null;
+  rule: string | null;
+  attempts: number;
+  firstMs: number;
+  lastMs: number;
+  readonly clients: Map<string, PairState>;
+}
+
+interface ClientState {
+  readonly client: string;
+  mac: string | undefined;
+  host: string | undefined;
+  readonly counts: Record<QueryEventName, number>;
+  firstMs: number;
+  lastMs: number;
+}
+
+export interface NameRow {
+  readonly name: string;
+  readonly list: string | null;
+  readonly rule: string | null;
+  readonly attempts: number;
+  readonly clients: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** The typical gap between one client's attempts (median over clients of each one's median gap), ms. */
+  readonly cadenceMs: number | undefined;
+  /** First seen inside the window: not in any earlier line of the input. */
+  readonly isNew: boolean;
+}
+
+export interface ClientRow {
+  readonly client: string;
+  readonly mac: string | undefined;
+  readonly host: string | undefined;
+  readonly sinkholed: number;
+  readonly redirected: number;
+  readonly unlisted: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** Its most-tried sinkholed names, most first. */
+  readonly top: readonly { readonly name: string; readonly attempts: number }[];
+}
+
+export interface NtpRow {
+  readonly client: string;
+  readonly group: string;
+  readonly firstSeen: string;
+}
+
+export interface ReportResult {
+  readonly window: { readonly since: string | undefined; readonly until: string | undefined; readonly first: string | undefined; readonly last: string | undefined };
+  readonly totals: { readonly lines: number; readonly counted: number; readonly queries: number; readonly skipped: Readonly<Record<SkipReason, number>> };
+  readonly sinkholed: readonly NameRow[];
+  readonly unlisted: readonly NameRow[];
+  readonly redirected: readonly NameRow[];
+  readonly clients: readonly ClientRow[];
+  readonly ntp: { readonly clients: readonly NtpRow[]; readonly clock: readonly { readonly time: string; readonly state: string }[] };
+  readonly problems: readonly ReadProblem[];
+}
+
+export interface ResultOptions {
+  /** Rows per table at most. */
+  readonly top: number;
+  /** Only names first seen inside the window. */
+  readonly onlyNew: boolean;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Adds up log records into what `camshim report` (and the dashboard) show. Memory grows with
+ * the distinct names, clients and their pairs, never with the number of lines: a week of a
+ * storming camera costs what an hour of it does.
+ */
+export class ReportSummary {
+  private readonly names = new Map<string, NameState>();
+  private readonly clients = new Map<string, ClientState>();
+  /** Every name's first time in the whole input (filters other than time applied), for --new. */
+  private readonly firstEver = new Map<string, number>();
+  private readonly ntpClients = new Map<string, { group: string; firstMs: number }>();
+  private readonly clock: { timeMs: number; state: string }[] = [];
+  private readonly skipped: Record<SkipReason, number> = { 'not-camshim': 0, 'other-event': 0, malformed: 0, 'newer-schema': 0 };
+  private readonly problems: ReadProblem[] = [];
+  private lines = 0;
+  private counted = 0;
+  private queries = 0;
+  private firstMs = Number.POSITIVE_INFINITY;
+  private lastMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly filter: ReportFilter) {}
+
+  skip(reason: SkipReason): void {
+    this.lines++;
+    this.skipped[reason]++;
+  }
+
+  problem(problem: ReadProblem): void {
+    if (this.problems.length < 1000) this.problems.push(problem);
+  }
+
+  add(record: ReportRecord): void {
+    this.lines++;
+    if (record.kind === 'ntp-clock') {
+      if (inWindow(this.filter, record.timeMs) && this.clock.length < 10_000) { this.clock.push({ timeMs: record.timeMs, state: record.state }); this.counted++; }
+      return;
+    }
+    if (this.filter.client !== undefined && !this.filter.client(record.client)) return;
+    if (record.kind === 'ntp-client') {
+      if (!inWindow(this.filter, record.timeMs)) return;
+      this.counted++;
+      if (!this.ntpClients.has(record.client)) this.ntpClients.set(record.client, { group: record.group, firstMs: record.timeMs });
+      return;
+    }
+    if (this.filter.domain !== undefined && !this.filter.domain(record.name)) return;
+    const key = `${record.event} ${record.name}`;
+    const ever = this.firstEver.get(key);
+    if (ever === undefined || record.timeMs < ever) this.firstEver.set(key, record.timeMs);
+    if (!inWindow(this.filter, record.timeMs)) return;
+    this.counted++;
+    this.queries += record.count;
+    this.firstMs = Math.min(this.firstMs, record.timeMs);
+    this.lastMs = Math.max(this.lastMs, record.lastMs);
+    this.addToName(key, record);
+    this.addToClient(record);
+  }
+
+  private addToName(key: string, record: QueryRecord): void {
+    let state = this.names.get(key);
+    if (state === undefined) {
+      state = { name: record.name, event: record.event, list: record.list, rule: record.rule, attempts: 0, firstMs: record.timeMs, lastMs: record.lastMs, clients: new Map() };
+      this.names.set(key, state);
+    }
+    state.attempts += record.count;
+    // The latest line names the rule that answers today (a list edit may move a name between lists).
+    if (record.lastMs >= state.lastMs) { state.list = record.list ?? state.list; state.rule = record.rule ?? state.rule; }
+    state.firstMs = Math.min(state.firstMs, record.timeMs);
+    state.lastMs = Math.max(state.lastMs, record.lastMs);
+    let pair = state.clients.get(record.client);
+    if (pair === undefined) {
+      state.clients.set(record.client, { attempts: record.count, lastMs: record.lastMs, gaps: new GapHistogram() });
+      if (record.count > 1) state.clients.get(record.client)!.gaps.add((record.lastMs - record.timeMs) / (record.count - 1), record.count - 1);
+      return;
+    }
+    pair.attempts += record.count;
+    // Lines out of order (files given in another order, clocks stepped): counted, not measured.
+    if (record.timeMs >= pair.lastMs) {
+      pair.gaps.add(record.timeMs - pair.lastMs);
+      if (record.count > 1) pair.gaps.add((record.lastMs - record.timeMs) / (record.count - 1), record.count - 1);
+      pair.lastMs = record.lastMs;
+    }
+  }
+
+  private addToClient(record: QueryRecord): void {
+    let state = this.clients.get(record.client);
+    if (state === undefined) {
+      state = { client: record.client, mac: record.mac, host: record.host, counts: { sinkhole: 0, redirect: 0, unlisted: 0 }, firstMs: record.timeMs, lastMs: record.lastMs };
+      this.clients.set(record.client, state);
+    }
+    state.counts[record.event] += record.count;
+    state.mac = record.mac ?? state.mac;
+    state.host = record.host ?? state.host;
+    state.firstMs = Math.min(state.firstMs, record.timeMs);
+    state.lastMs = Math.max(state.lastMs, record.lastMs);
+  }
+
+  result(options: ResultOptions): ReportResult {
+    const rows = (event: QueryEventName): NameRow[] => {
+      const all: NameRow[] = [];
+      for (const [key, state] of this.names) {
+        if (state.event !== event) continue;
+        const isNew = this.filter.sinceMs === undefined || (this.firstEver.get(key) ?? state.firstMs) >= this.filter.sinceMs;
+        if (options.onlyNew && !isNew) continue;
+        const pairMedians = [...state.clients.values()].map((pair) => pair.gaps.median()).filter((gap): gap is number => gap !== undefined);
+        all.push({
+          name: state.name, list: state.list, rule: state.rule, attempts: state.attempts, clients: state.clients.size,
+          firstSeen: iso(state.firstMs), lastSeen: iso(state.lastMs), cadenceMs: median(pairMedians), isNew,
+        });
+      }
+      return all.sort((a, b) => b.attempts - a.attempts || a.name.localeCompare(b.name)).slice(0, options.top);
+    };
+    const clientRows = [...this.clients.values()].map((state): ClientRow => {
+      const top: { name: string; attempts: number }[] = [];
+      for (const name of this.names.values()) {
+        if (name.event !== 'sinkhole') continue;
+        const pair = name.clients.get(state.client);
+        if (pair !== undefined) top.push({ name: name.name, attempts: pair.attempts });
+      }
+      top.sort((a, b) => b.attempts - a.attempts || a.name.localeCompare(b.name));
+      return {
+        client: state.client, mac: state.mac, host: state.host,
+        sinkholed: state.counts.sinkhole, redirected: state.counts.redirect, unlisted: state.counts.unlisted,
+        firstSeen: iso(state.firstMs), lastSeen: iso(state.lastMs), top: top.slice(0, 3),
+      };
+    }).sort((a, b) => b.sinkholed - a.sinkholed || b.unlisted - a.unlisted || a.client.localeCompare(b.client)).slice(0, options.top);
+    return {
+      window: {
+        since: this.filter.sinceMs === undefined ? undefined : iso(this.filter.sinceMs),
+        until: this.filter.untilMs === undefined ? undefined : iso(this.filter.untilMs),
+        first: Number.isFinite(this.firstMs) ? iso(this.firstMs) : undefined,
+        last: Number.isFinite(this.lastMs) ? iso(this.lastMs) : undefined,
+      },
+      totals: { lines: this.lines, counted: this.counted, queries: this.queries, skipped: { ...this.skipped } },
+      sinkholed: rows('sinkhole'),
+      unlisted: rows('unlisted'),
+      redirected: rows('redirect'),
+      clients: clientRows,
+      ntp: {
+        clients: [...this.ntpClients].map(([client, seen]) => ({ client, group: seen.group, firstSeen: iso(seen.firstMs) }))
+          .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen)).slice(0, options.top),
+        clock: [...this.clock].sort((a, b) => a.timeMs - b.timeMs).map((entry) => ({ time: iso(entry.timeMs), state: entry.state })),
+      },
+      problems: [...this.problems],
+    };
+  }
+}
