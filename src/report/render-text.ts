@@ -21,7 +21,7 @@ export function clientLabel(row: Pick<ClientRow, 'client' | 'host' | 'mac'>): st
 const NAME_COLUMNS: readonly Column[] = [
   // A long name keeps its end: the vendor's domain says more than the first label.
   { heading: 'NAME', flexible: true, min: 16, cut: 'start' },
-  { heading: 'LIST', flexible: true, min: 6 },
+  { heading: 'LIST', flexible: true, min: 6, max: 14 },
   { heading: 'TRIES', align: 'right' },
   { heading: 'CLIENTS', align: 'right' },
   { heading: 'FIRST' },

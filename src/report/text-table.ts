@@ -7,6 +7,8 @@ export interface Column {
   readonly flexible?: boolean;
   /** Never narrower than this when cut (display columns). */
   readonly min?: number;
+  /** Never wider than this (display columns): a secondary field must not take a name's room. */
+  readonly max?: number;
   /** Where a cut falls: at the end (default), or at the start, for names whose end says the most (a domain's suffix). */
   readonly cut?: 'end' | 'start';
 }
@@ -46,7 +48,8 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
  * ellipsis) until the table fits. Returns lines without trailing blanks.
  */
 export function layoutTable(columns: readonly Column[], rows: readonly (readonly string[])[], maxWidth: number, heading: (text: string) => string = (text) => text): string[] {
-  const widths = columns.map((column, index) => Math.max(displayWidth(column.heading), ...rows.map((row) => displayWidth(row[index] ?? ''))));
+  const widths = columns.map((column, index) => Math.min(column.max ?? Number.POSITIVE_INFINITY,
+    Math.max(displayWidth(column.heading), ...rows.map((row) => displayWidth(row[index] ?? '')))));
   const total = (): number => widths.reduce((sum, width) => sum + width, 0) + GAP * (columns.length - 1);
   while (total() > maxWidth) {
     let widest = -1;
@@ -54,7 +57,8 @@ export function layoutTable(columns: readonly Column[], rows: readonly (readonly
       if (column.flexible === true && widths[index]! > Math.max(column.min ?? 8, displayWidth(column.heading)) && (widest < 0 || widths[index]! > widths[widest]!)) widest = index;
     });
     if (widest < 0) break;
-    widths[widest] = Math.max(columns[widest]!.min ?? 8, displayWidth(columns[widest]!.heading), widths[widest]! - (total() - maxWidth));
+    // One column at a time, the widest first: long fields give way before short ones do.
+    widths[widest]!--;
   }
   const line = (cells: readonly string[], style: (text: string) => string = (text) => text): string =>
     cells.map((cell, index) => style(pad(truncate(cell, widths[index]!, columns[index]!.cut), widths[index]!, columns[index]!.align ?? 'left'))).join(' '.repeat(GAP)).trimEnd();
