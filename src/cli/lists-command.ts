@@ -3,6 +3,7 @@ import { CamshimError, formatProblem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
 import { ruleText } from '../lists/rule.js';
+import { listsForVendor, readEntryNotes } from '../lists/entry-notes.js';
 
 export const listsCommand: CommandModule = {
   register(argv, setResult) {
@@ -10,8 +11,9 @@ export const listsCommand: CommandModule = {
       .command('test <name>', 'show every entry, in every list, that matches NAME', (sub) => withConfigOption(sub)
         .positional('name', { type: 'string', demandOption: true }),
       (args) => setResult(() => testName(args.name, args.config)))
+      .option('vendor', { type: 'string', requiresArg: true, describe: 'show what a vendor family covers: its header and every entry with its source' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON for scripts' }),
-    (args) => setResult(() => showLists(args.config, args.json)));
+    (args) => setResult(() => (args.vendor === undefined ? showLists(args.config, args.json) : showVendor(args.vendor, args.config, args.json))));
   },
 };
 
@@ -31,6 +33,36 @@ async function showLists(configFile: string | undefined, json: boolean): Promise
     for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
   }
   return problems.length > 0 ? 1 : 0;
+}
+
+async function showVendor(name: string, configFile: string | undefined, json: boolean): Promise<number> {
+  const { lists } = await prepareState(configFile, {}, 1);
+  const matched = listsForVendor(lists.lists, name);
+  if (matched.length === 0) throw new CamshimError('CLI_USAGE', `no loaded list is named "${name}" or has it in its vendor header; \`camshim lists\` shows them all`);
+  const families = [];
+  for (const list of matched) {
+    families.push({
+      name: list.name, kind: list.kind, vendor: list.meta.vendor ?? '', covers: list.meta.covers ?? '', updated: list.meta.updated ?? '',
+      sideEffects: list.meta.sideEffects, notes: list.meta.notes, file: list.file, entries: await readEntryNotes(list),
+    });
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ lists: families }, null, 2)}\n`);
+    return 0;
+  }
+  const out: string[] = [];
+  for (const family of families) {
+    out.push(`${family.name} (${family.kind}): ${family.vendor || 'no vendor header'}`, `  file:         ${family.file}`);
+    if (family.covers !== '') out.push(`  covers:       ${family.covers}`);
+    if (family.updated !== '') out.push(`  updated:      ${family.updated}`);
+    for (const line of family.sideEffects) out.push(`  side-effects: ${line}`);
+    for (const line of family.notes) out.push(`  notes:        ${line}`);
+    out.push(`  entries (${family.entries.length}):`);
+    for (const entry of family.entries) out.push(`    ${entry.entry}${entry.note === '' ? '' : `  # ${entry.note}`}`);
+    out.push('');
+  }
+  process.stdout.write(`${out.join('\n')}`);
+  return 0;
 }
 
 async function testName(name: string, configFile: string | undefined): Promise<number> {

@@ -11,6 +11,7 @@ import { LazyQueryContext } from '../pipeline/query-context.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
 import { ruleText } from '../lists/rule.js';
+import { readLineNote } from '../lists/entry-notes.js';
 
 export const queryCommand: CommandModule = {
   register(argv, setResult) {
@@ -37,7 +38,8 @@ export interface QueryExplanation {
   answer: string;
   kind: string;
   reason: string;
-  rule: { list: string; file: string; line: number; entry: string } | null;
+  /** The deciding rule: its list (and that list's vendor family), where it is written and the entry's own comment (purpose and source). */
+  rule: { list: string; family: string; file: string; line: number; entry: string; source: string } | null;
   records: string[];
   upstream: string | null;
 }
@@ -72,7 +74,10 @@ async function query(name: string, client: string, typeText: string, configFile:
   if (answer.rule !== undefined) {
     const rule = state.lists.table.rule(answer.rule);
     const list = state.lists.lists[rule.list]!;
-    explanation.rule = { list: list.name, file: list.file, line: rule.line, entry: ruleText(rule.name, 'block', rule.scope) };
+    explanation.rule = {
+      list: list.name, family: list.meta.vendor ?? list.name, file: list.file, line: rule.line,
+      entry: ruleText(rule.name, 'block', rule.scope), source: await readLineNote(list.file, rule.line),
+    };
   }
   if (json) {
     process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
@@ -82,7 +87,11 @@ async function query(name: string, client: string, typeText: string, configFile:
       `answer: ${explanation.answer}${explanation.records.length > 0 ? ` ${explanation.records.join(', ')}` : ''}`,
       `why:    ${explanation.kind} — ${explanation.reason}`,
     ];
-    if (explanation.rule !== null) lines.push(`rule:   ${explanation.rule.entry} (${explanation.rule.list}, ${explanation.rule.file}:${explanation.rule.line})`);
+    if (explanation.rule !== null) {
+      lines.push(`rule:   ${explanation.rule.entry} (${explanation.rule.list}, ${explanation.rule.file}:${explanation.rule.line})`);
+      lines.push(`family: ${explanation.rule.family}`);
+      if (explanation.rule.source !== '') lines.push(`source: ${explanation.rule.source}`);
+    }
     if (explanation.upstream !== null) lines.push(`upstream: ${explanation.upstream}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }

@@ -216,7 +216,7 @@ function rejectGarbage(file: string, scanned: ScanSummary, errors: Problem[], wa
   return true;
 }
 
-function entryAt(scanned: ScannedList, index: number): ListEntry {
+export function entryAt(scanned: ScannedList, index: number): ListEntry {
   const slow = scanned.slow[index]!;
   if (slow >= 0) return scanned.slowEntries[slow]!;
   const name = Buffer.from(scanned.buffer.buffer, scanned.buffer.byteOffset, scanned.buffer.length).toString('latin1', scanned.start[index], scanned.end[index]);
