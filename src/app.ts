@@ -135,6 +135,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       const previous = handler.state;
       generation++;
+      handler.flushLog();
       handler.swap(next.state);
       await upstream.reconfigure(next.config, selfViewOf(sockets, options.interfaces), affectedByLists(previous.lists, next.lists));
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');

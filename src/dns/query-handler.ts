@@ -25,6 +25,9 @@ export class QueryHandler {
   /** Writes out the sinkhole-log lines still held. */
   close(): void { this.queryLog.close(); }
 
+  /** Closes the sinkhole log's storm windows, writing their counts (on reload: counts are not carried across it). */
+  flushLog(): void { this.queryLog.flush(); }
+
   handle(packet: Uint8Array, client: ClientInfo): Buffer | Promise<Buffer> | null {
     const state = this.current;
     const decoded = decodeQuery(packet);

@@ -1,12 +1,14 @@
 import pino, { type Logger } from 'pino';
 import { LogDestination, stderrNotice } from './destination.js';
 import { cachedIsoTime, type IsoTimeFunction } from './iso-time.js';
+import { LOG_SCHEMA_VERSION } from './log-schema.js';
 import { createQueryLog, type QueryLog } from './query-log.js';
+import { DEFAULT_STORM_OPTIONS, type StormOptions } from './storm-collapser.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** The fields every line of the root logger starts with, after level and time. */
-const BASE = { service: 'camshim' } as const;
+export const LOG_BASE = { service: 'camshim', v: LOG_SCHEMA_VERSION } as const;
 
 export interface RootLogger {
   readonly logger: Logger;
@@ -14,7 +16,7 @@ export interface RootLogger {
    * The sinkhole log for `logger` or one of its children (`bindings`: the child's, such as
    * `{ worker: 1 }`): it writes the same lines pino would, formatted in batches.
    */
-  queryLog(logger: Logger, bindings?: Readonly<Record<string, string | number>>): QueryLog;
+  queryLog(logger: Logger, bindings?: Readonly<Record<string, string | number>>, storm?: StormOptions): QueryLog;
   /**
    * Writes out what is held and buffered, waiting at most `timeoutMs`; resolves false when the
    * destination did not take it all (a reader that stopped reading, or a failed destination).
@@ -49,11 +51,11 @@ export function createRootLogger(level: LogLevel, destination: number | string =
   });
   const time = options.time ?? cachedIsoTime();
   // pid and hostname are journald's to record; camshim's lines carry only what they add.
-  logger = pino({ level, base: BASE, timestamp: time }, sink);
+  logger = pino({ level, base: LOG_BASE, timestamp: time }, sink);
   const root = logger;
   return {
     logger: root,
-    queryLog: (child, bindings = {}) => createQueryLog(child, { destination: sink, time, bindings: { ...BASE, ...bindings } }),
+    queryLog: (child, bindings = {}, storm = DEFAULT_STORM_OPTIONS) => createQueryLog(child, { destination: sink, time, bindings: { ...LOG_BASE, ...bindings } }, storm),
     close: (timeoutMs) => sink.close(timeoutMs),
     dropped() { return sink.dropped; },
   };

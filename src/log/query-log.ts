@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { LogDestination } from './destination.js';
 import type { IsoTimeFunction } from './iso-time.js';
 import { queryEvent, type LoggedQuery } from './query-events.js';
+import { DEFAULT_STORM_OPTIONS, StormCollapser, type StormOptions, type StormSummary, type StormTimers } from './storm-collapser.js';
 import { QueryLineEncoder, type LineFrame } from './query-line.js';
 
 /** The sinkhole log as the query path sees it: is it on, what time is it, record this decision. */
@@ -11,7 +12,17 @@ export interface QueryLog {
   /** The log's clock (ms since the epoch), for `LoggedQuery.timeMs`. */
   now(): number;
   record(query: LoggedQuery): void;
+  /** Closes every storm window, writing its repeats (a reload, so the counts are not held across it). */
+  flush(): void;
   /** Writes out what is held and lets go of the log destination. */
+  close(): void;
+}
+
+/** What writes a query's own line (the storm collapser decides which queries get one). */
+interface LineWriter {
+  readonly enabled: boolean;
+  readonly now: () => number;
+  record(query: LoggedQuery): void;
   close(): void;
 }
 
@@ -39,11 +50,51 @@ export interface QueryLogChannel {
  * - pino itself (no channel: a logger camshim did not make): `logger.info(event)`.
  * Both write exactly the same bytes (test/log/query-line.test.ts).
  */
-export function createQueryLog(logger: Logger, channel?: QueryLogChannel): QueryLog {
-  if (channel === undefined) return new PinoQueryLog(logger);
-  const bindings = Object.entries(channel.bindings).map(([key, value]) => `,${JSON.stringify(key)}:${JSON.stringify(value)}`).join('');
-  const frame: LineFrame = { levelPrefix: `{"level":${INFO}`, bindings, end: '}\n', timeAt: channel.time.at };
-  return new HeldQueryLog(logger, channel.destination, new QueryLineEncoder(frame), channel.time.now);
+export function createQueryLog(logger: Logger, channel?: QueryLogChannel, storm: StormOptions = DEFAULT_STORM_OPTIONS, timers?: StormTimers): QueryLog {
+  let lines: LineWriter;
+  if (channel === undefined) lines = new PinoQueryLog(logger);
+  else {
+    const bindings = Object.entries(channel.bindings).map(([key, value]) => `,${JSON.stringify(key)}:${JSON.stringify(value)}`).join('');
+    const frame: LineFrame = { levelPrefix: `{"level":${INFO}`, bindings, end: '}\n', timeAt: channel.time.at };
+    lines = new HeldQueryLog(logger, channel.destination, new QueryLineEncoder(frame), channel.time.now);
+  }
+  return new CollapsingQueryLog(logger, lines, storm, timers);
+}
+
+/**
+ * Storms collapsed: the first query of a (client, name, type, answer kind) in a window gets its
+ * line; repeats are counted and written as one `storm` line when the window closes. Storm lines
+ * are rare, so they go through pino itself.
+ */
+class CollapsingQueryLog implements QueryLog {
+  private readonly storms: StormCollapser;
+
+  constructor(private readonly logger: Logger, private readonly lines: LineWriter, options: StormOptions, timers?: StormTimers) {
+    this.storms = new StormCollapser(options, (query) => lines.record(query), (summary) => this.writeStorm(summary), lines.now, timers);
+  }
+
+  get enabled(): boolean { return this.lines.enabled; }
+
+  now(): number { return this.lines.now(); }
+
+  record(query: LoggedQuery): void {
+    if (this.lines.enabled) this.storms.record(query);
+  }
+
+  flush(): void { this.storms.flush(); }
+
+  close(): void {
+    this.storms.flush();
+    this.lines.close();
+  }
+
+  private writeStorm(summary: StormSummary): void {
+    const { event, ...fields } = queryEvent(summary.query);
+    this.logger.info({
+      event: 'storm', of: event, ...fields, count: summary.count,
+      first: new Date(summary.firstMs).toISOString(), last: new Date(summary.lastMs).toISOString(),
+    }, 'storm');
+  }
 }
 
 abstract class LevelGatedLog {
@@ -52,14 +103,14 @@ abstract class LevelGatedLog {
 }
 
 /** Through pino's own serialiser: the only way its formatters, mixins and hooks apply. */
-class PinoQueryLog extends LevelGatedLog implements QueryLog {
+class PinoQueryLog extends LevelGatedLog implements LineWriter {
   readonly now = Date.now;
   record(query: LoggedQuery): void { this.logger.info(queryEvent(query), query.kind); }
   close(): void { /* pino owns the destination */ }
 }
 
 /** Records held as references for one batch, then formatted in one pass into the destination. */
-class HeldQueryLog extends LevelGatedLog implements QueryLog {
+class HeldQueryLog extends LevelGatedLog implements LineWriter {
   private held: LoggedQuery[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly detach: () => void;

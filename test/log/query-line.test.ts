@@ -12,19 +12,21 @@ import type { ListInfo, ListSet } from '../../src/lists/list-set.js';
 import { cachedIsoTime } from '../../src/log/iso-time.js';
 import { queryEvent, type LoggedKind, type LoggedQuery } from '../../src/log/query-events.js';
 import { jsonString } from '../../src/log/query-line.js';
-import { createRootLogger } from '../../src/log/logger.js';
+import { createRootLogger, LOG_BASE } from '../../src/log/logger.js';
 import { createQueryLog, QUERY_LOG_BATCH_MS, type QueryLog } from '../../src/log/query-log.js';
 import { heldPipe } from '../helpers/fifo.js';
 import { tempDir } from '../helpers/daemon.js';
 import { seededRandom } from '../helpers/prng.js';
 
 const START_MS = Date.UTC(2026, 10, 21, 6, 40, 12, 118);
+/** These tests hold every record's own line; storm collapsing has tests of its own. */
+const NO_STORMS = { windowMs: 0, maxWindows: 1 };
 
 /** A pino logger writing into an array, with a clock that ticks once per read, so lines can be compared byte for byte. */
 function capture(options: pino.LoggerOptions = {}): { logger: pino.Logger; lines: string[] } {
   const lines: string[] = [];
   let ms = START_MS;
-  const logger = pino({ level: 'info', base: { service: 'camshim' }, timestamp: cachedIsoTime(() => ms++), ...options }, { write: (line: string) => { lines.push(line); } });
+  const logger = pino({ level: 'info', base: LOG_BASE, timestamp: cachedIsoTime(() => ms++), ...options }, { write: (line: string) => { lines.push(line); } });
   return { logger, lines };
 }
 
@@ -35,7 +37,7 @@ async function captureViaRoot(bindings?: Readonly<Record<string, number>>): Prom
   let ms = START_MS;
   const root = createRootLogger('info', fd, { time: cachedIsoTime(() => ms++), notice: () => {} });
   const logger = bindings === undefined ? root.logger : root.logger.child(bindings);
-  return { logger, log: root.queryLog(logger, bindings), text: () => readFileSync(file, 'utf8'), close: () => root.close() };
+  return { logger, log: root.queryLog(logger, bindings, NO_STORMS), text: () => readFileSync(file, 'utf8'), close: () => root.close() };
 }
 
 function listInfo(index: number, name: string): ListInfo {
@@ -175,7 +177,7 @@ describe('the sinkhole log line', () => {
   test('a stalled destination drops held records too, counted', async () => {
     const pipe = await heldPipe();
     const root = createRootLogger('info', pipe.writeFd, { maxBufferBytes: 10_000, notice: () => {} });
-    const log = root.queryLog(root.logger);
+    const log = root.queryLog(root.logger, {}, NO_STORMS);
     // Batches small enough to be written whole, until the pipe is full and the bound is reached.
     for (let round = 0; round < 100; round++) {
       for (let index = 0; index < 30; index++) log.record({ ...RECORDS[0]!, timeMs: log.now() });
