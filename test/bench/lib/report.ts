@@ -1,3 +1,4 @@
+import type { ReportBenchResult } from './report-phase.js';
 import type { MemoryResult, StormResult, ThroughputResult, WorkersResult } from './phases.js';
 
 const k = (qps: number | undefined): string => (qps === undefined || Number.isNaN(qps) ? '—' : qps >= 10_000 ? `${(qps / 1000).toFixed(1)}k` : `${Math.round(qps)}`);
@@ -15,6 +16,7 @@ export function formatReport(results: Record<string, unknown>): string {
   const ntp = results.ntp as { requestsPerSecond?: number; cpuUsPerRequest?: number; skipped?: string } | undefined;
   const storm = results.storm as StormResult[] | undefined;
   const workers = results.workers as WorkersResult[] | undefined;
+  const reportBench = results.report as ReportBenchResult | undefined;
   const lines: string[] = [];
   const machine = results.machine as Record<string, unknown>;
   lines.push(`\n## camshim bench — ${String(results.date).slice(0, 10)}, ${String(machine.cpuModel)}, ${String(machine.cores)} cores, node ${String(machine.node)}`);
@@ -66,6 +68,13 @@ export function formatReport(results: Record<string, unknown>): string {
     lines.push('ceiling: the q/s at which every core is busy with server or dnsperf work (cores × 1e6 ÷ (server + dnsperf µs per query)), and no more than the workers\' own cores can answer. Where the 2-worker ceiling is barely above what 1 worker already does, this machine cannot show scaling.');
     lines.push('');
   }
+  if (reportBench) {
+    lines.push('| camshim report (--format json) | wall time | MB/s | peak RSS |');
+    lines.push('|---|---|---|---|');
+    for (const row of reportBench.report) lines.push(`| ${row.label} log | ${row.seconds} s | ${row.mbPerSecond} | ${row.peakRssMb} MB |`);
+    if (reportBench.jqSeconds !== undefined) lines.push(`| jq \\| sort \\| uniq -c (per-name counts only), ${reportBench.report[1]!.label} | ${reportBench.jqSeconds} s | — | — |`);
+    lines.push('');
+  }
 
   const targets: Target[] = [];
   const ratio = (t: ThroughputResult | undefined, peer: string): number | undefined => t?.ratios[peer]?.median;
@@ -85,6 +94,8 @@ export function formatReport(results: Record<string, unknown>): string {
   if (p99Big !== undefined) targets.push({ text: 'p99 < 0.5 ms at 5,000 q/s, log on (1M list)', value: ms(p99Big), met: p99Big < 0.5 });
   const limited = storm?.find((row) => row.variant.includes('rate limit ('));
   if (limited) targets.push({ text: 'storm: well-behaved p99 ≤ 5 ms (rate limiter on)', value: ms(limited.goodP99), met: limited.goodP99 <= 5 });
+  if (reportBench?.speedup !== undefined) targets.push({ text: 'camshim report ≥ 2× faster than jq \\| sort \\| uniq -c on the big log', value: x(reportBench.speedup), met: reportBench.speedup >= 2 });
+  if (reportBench) targets.push({ text: 'camshim report peak RSS on the big log within 50 MB of the 10 MB log', value: `+${reportBench.rssGrowthMb} MB`, met: reportBench.rssGrowthMb <= 50 });
   if (workers && workers.length > 1) {
     const [one, two] = [workers[0]!, workers[1]!];
     targets.push({

@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { ntpClientLine, queryLine, stormLine } from '../../helpers/log-lines.js';
+import type { BenchContext } from './phases.js';
+import { seededRandom } from '../../helpers/prng.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../../..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+
+export interface ReportBenchResult {
+  readonly sizes: { readonly label: string; readonly bytes: number; readonly lines: number }[];
+  readonly report: { readonly label: string; readonly seconds: number; readonly mbPerSecond: number; readonly peakRssMb: number }[];
+  readonly jqSeconds: number | undefined;
+  /** jq pipeline time divided by camshim report's, on the big log (target: at least 2). */
+  readonly speedup: number | undefined;
+  /** Peak RSS on the big log minus peak RSS on the small one (target: within 50 MB). */
+  readonly rssGrowthMb: number;
+}
+
+/**
+ * A realistic camshim log: 50 cameras calling 2,000 vendor names on cadences of their own, storm
+ * lines for retry bursts, unlisted names of a deny-by-default VLAN, NTP redirects and clients,
+ * and the daemon's other lines (start, reload, upstream warnings), in time order.
+ */
+export async function generateLog(file: string, targetBytes: number): Promise<{ bytes: number; lines: number }> {
+  if (existsSync(file)) {
+    const bytes = statSync(file).size;
+    return { bytes, lines: Number(readFileSync(`${file}.lines`, 'utf8')) };
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  const random = seededRandom(20_261_204);
+  const names = Array.from({ length: 2000 }, (_, i) => `${['p2p', 'api', 'log', 'ota', 'mqtt', 'relay'][i % 6]}${i}.${['tplinkcloud.com', 'easy4ipcloud.com', 'ys7.com', 'xmeye.net', 'iotcplatform.com', 'wyzecam.com', 'meari.com.cn'][i % 7]}`);
+  const clients = Array.from({ length: 50 }, (_, i) => `192.168.20.${10 + i}`);
+  // Each client calls a few dozen names.
+  const calls = clients.flatMap((client, c) => Array.from({ length: 40 }, (_, k) => ({ client, name: names[(c * 37 + k * 53) % names.length]!, everyMs: 60_000 * (1 + ((c + k) % 10)), nextMs: 0 })));
+  const out = createWriteStream(`${file}.tmp`, { highWaterMark: 1 << 20 });
+  let bytes = 0;
+  let lines = 0;
+  let chunk: string[] = [];
+  const push = async (line: string): Promise<void> => {
+    chunk.push(line);
+    bytes += Buffer.byteLength(line) + 1;
+    lines++;
+    if (chunk.length >= 4096) {
+      if (!out.write(`${chunk.join('\n')}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      chunk = [];
+    }
+  };
+  let timeMs = Date.UTC(2026, 10, 1);
+  await push(`{"level":30,"time":"${new Date(timeMs).toISOString()}","service":"camshim","v":1,"event":"start","msg":"camshim started"}`);
+  while (bytes < targetBytes) {
+    timeMs += 1000;
+    for (const call of calls) {
+      if (call.nextMs > timeMs) continue;
+      call.nextMs = timeMs + call.everyMs;
+      const roll = random();
+      if (roll < 0.05) await push(stormLine({ timeMs, client: call.client, name: call.name, count: 1 + Math.floor(random() * 60), firstMs: timeMs - 59_000, lastMs: timeMs - 1000, list: 'vendor' }));
+      else if (roll < 0.1) await push(queryLine({ timeMs, event: 'unlisted', client: call.client, name: `unknown${Math.floor(random() * 300)}.example.net`, group: 'locked' }));
+      else if (roll < 0.13) await push(queryLine({ timeMs, event: 'redirect', client: call.client, name: 'pool.ntp.org' }));
+      else await push(queryLine({ timeMs, client: call.client, name: call.name, list: 'vendor' }));
+    }
+    if (timeMs % 3_600_000 === 0) {
+      await push(`{"level":40,"time":"${new Date(timeMs).toISOString()}","service":"camshim","v":1,"event":"upstream-down","upstream":"192.0.2.53:53","msg":"upstream unreachable"}`);
+      await push(ntpClientLine(timeMs, clients[Math.floor(random() * clients.length)]!));
+      await push(`{"level":30,"time":"${new Date(timeMs).toISOString()}","service":"camshim","v":1,"event":"reload","applied":true,"msg":"reloaded config and lists"}`);
+    }
+  }
+  out.end(`${chunk.join('\n')}\n`);
+  await new Promise<void>((resolve) => out.once('finish', () => resolve()));
+  await rename(`${file}.tmp`, file);
+  await import('node:fs/promises').then((fs) => fs.writeFile(`${file}.lines`, String(lines)));
+  return { bytes, lines };
+}
+
+/** Runs a command to its end; resolves with its wall time and the peak RSS its /proc status showed (VmHWM, polled). */
+function timed(command: string, args: readonly string[]): Promise<{ seconds: number; peakRssMb: number; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    let peakKb = 0;
+    const poll = setInterval(() => {
+      try {
+        const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (match !== null) peakKb = Math.max(peakKb, Number(match[1]));
+      } catch { /* exited */ }
+    }, 20);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30 * 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: Math.round(peakKb / 102.4) / 10, code });
+    });
+  });
+}
+
+const installed = (command: string): boolean => ['/usr/bin', '/usr/local/bin', '/bin'].some((dir) => existsSync(path.join(dir, command)));
+
+/** `camshim report` on a 10 MB and a 1 GB log, beside the jq pipeline a user would write for the per-name counts alone. */
+export async function reportPhase(context: BenchContext, bigBytes: number): Promise<ReportBenchResult> {
+  const dir = path.join(context.outDir, 'data');
+  const small = path.join(dir, 'report-10mb.log');
+  const big = path.join(dir, `report-${Math.round(bigBytes / 1e6)}mb.log`);
+  context.log('  generating logs (cached)');
+  const sizes = [{ label: '10 MB', ...(await generateLog(small, 10e6)) }, { label: `${Math.round(bigBytes / 1e6)} MB`, ...(await generateLog(big, bigBytes)) }];
+  const report: ReportBenchResult['report'][number][] = [];
+  for (const [index, file] of [small, big].entries()) {
+    const run = await timed('taskset', ['-c', context.placement.serverCpus, process.execPath, MAIN, 'report', '--format', 'json', file]);
+    if (run.code !== 0) throw new Error(`camshim report exited ${run.code} on ${file}`);
+    const mbPerSecond = Math.round(sizes[index]!.bytes / 1e6 / run.seconds);
+    report.push({ label: sizes[index]!.label, seconds: Math.round(run.seconds * 100) / 100, mbPerSecond, peakRssMb: run.peakRssMb });
+    context.log(`  camshim report, ${sizes[index]!.label}: ${run.seconds.toFixed(2)} s, ${mbPerSecond} MB/s, peak RSS ${run.peakRssMb} MB`);
+  }
+  let jqSeconds: number | undefined;
+  if (installed('jq')) {
+    const pipeline = `jq -r 'select(.event=="sinkhole") | .name' ${JSON.stringify(big)} | sort | uniq -c > /dev/null`;
+    const run = await timed('taskset', ['-c', context.placement.allCpus, 'sh', '-c', pipeline]);
+    jqSeconds = Math.round(run.seconds * 100) / 100;
+    context.log(`  jq | sort | uniq -c, ${sizes[1]!.label}: ${run.seconds.toFixed(2)} s`);
+  } else context.log('  jq is not installed: no pipeline to compare with (apt-get install jq)');
+  return {
+    sizes, report, jqSeconds,
+    speedup: jqSeconds === undefined ? undefined : Math.round((jqSeconds / report[1]!.seconds) * 100) / 100,
+    rssGrowthMb: Math.round((report[1]!.peakRssMb - report[0]!.peakRssMb) * 10) / 10,
+  };
+}
