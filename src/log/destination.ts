@@ -18,6 +18,8 @@ export interface LogDestinationOptions {
   readonly notice?: (text: string) => void;
   /** Called after a stall, once lines are written again, with how many were dropped during it. */
   readonly onRecovered?: (dropped: number) => void;
+  /** Rewrites whole lines before they are written (the pretty format for a terminal). */
+  readonly transform?: (lines: string) => string;
 }
 
 /** A producer of held lines: hands over everything it holds, formatted, or nothing. */
@@ -126,7 +128,7 @@ export class LogDestination {
     if (this.failed !== undefined) { this.droppedTotal += countLines(text); return; }
     const before = this.droppedTotal;
     try {
-      this.boom.write(text);
+      this.boom.write(this.options.transform === undefined ? text : this.options.transform(text));
     } catch (error) {
       this.fail(error as Error);
       this.droppedTotal += countLines(text);

@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import { LogDestination, stderrNotice } from './destination.js';
 import { cachedIsoTime, type IsoTimeFunction } from './iso-time.js';
 import { LOG_SCHEMA_VERSION } from './log-schema.js';
+import { prettyLines } from './pretty-line.js';
 import { createQueryLog, type QueryLog } from './query-log.js';
 import { DEFAULT_STORM_OPTIONS, type StormOptions } from './storm-collapser.js';
 
@@ -33,6 +34,9 @@ export interface RootLoggerOptions {
   readonly notice?: (text: string) => void;
   /** The clock of the lines' timestamps (tests). */
   readonly time?: IsoTimeFunction;
+  /** `pretty`: one short line per event for a person at a terminal, coloured unless `colour` is false; default JSON lines. */
+  readonly format?: 'json' | 'pretty';
+  readonly colour?: boolean;
 }
 
 /**
@@ -48,6 +52,7 @@ export function createRootLogger(level: LogLevel, destination: number | string =
     notice: options.notice ?? stderrNotice,
     onRecovered: (dropped) => logger?.warn({ event: 'log-dropped', dropped }, `${dropped} log lines were dropped while the log destination was not reading`),
     ...(options.maxBufferBytes === undefined ? {} : { maxBufferBytes: options.maxBufferBytes }),
+    ...(options.format === 'pretty' ? { transform: (lines: string) => prettyLines(lines, options.colour ?? false) } : {}),
   });
   const time = options.time ?? cachedIsoTime();
   // pid and hostname are journald's to record; camshim's lines carry only what they add.
