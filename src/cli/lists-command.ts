@@ -1,4 +1,5 @@
 import { prepareState } from '../app.js';
+import { loadConfig } from '../config/load-config.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
@@ -16,7 +17,7 @@ export const listsCommand: CommandModule = {
 };
 
 async function showLists(configFile: string | undefined, json: boolean): Promise<number> {
-  const { lists, problems } = await prepareState(configFile, {}, 1);
+  const { lists, problems } = await prepareState(await loadConfig(configFile), 1);
   const rows = lists.lists.map((list) => ({
     name: list.name, kind: list.kind, vendor: list.meta.vendor ?? '', entries: list.entryCount,
     updated: list.meta.updated ?? (list.modifiedAt?.toISOString().slice(0, 10) ?? ''), file: list.file,
@@ -34,7 +35,7 @@ async function showLists(configFile: string | undefined, json: boolean): Promise
 }
 
 async function testName(name: string, configFile: string | undefined): Promise<number> {
-  const { lists } = await prepareState(configFile, {}, 1);
+  const { lists } = await prepareState(await loadConfig(configFile), 1);
   const normal = name.toLowerCase().replace(/\.$/, '');
   if (normal === '' || normal.length > 253) throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name`);
   let found = 0;

@@ -1,8 +1,9 @@
 import pino, { type Logger } from 'pino';
+import type { LogLevel } from '../config/config-schema.js';
 import { cachedIsoTime } from './iso-time.js';
 import { LogSink, openSinkWriter, stderrNotice, type LogSinkOptions } from './log-sink.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type { LogLevel };
 
 export interface RootLogger {
   readonly logger: Logger;

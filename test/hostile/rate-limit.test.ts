@@ -14,6 +14,8 @@ import { decodeQuery } from '../../src/dns/wire/query.js';
 import { responseLimit } from '../../src/dns/wire/response.js';
 import { AnswerBuilder } from '../../src/pipeline/answer-builder.js';
 import type { QueryContext } from '../../src/pipeline/context.js';
+import { clientRateLimiter } from '../../src/net/client-rate-limit.js';
+import type { RateLimiter } from '../../src/net/rate-limiter.js';
 import { rateLimitStage } from '../../src/pipeline/stages/rate-limit.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
 import { percentile, udpBlast, udpLoad } from './load.js';
@@ -30,11 +32,12 @@ function contextFrom(address: string): QueryContext {
 
 describe('rate-limit stage (injected clock)', () => {
   const answers = new AnswerBuilder(3600, 1232, 60, 1);
-  const config = { enabled: true, queriesPerSecond: 10, burst: 20, maxClients: 64, overLimit: 'refuse' as const };
+  const config = { enabled: true, ratePerSecond: 10, burst: 20, maxClients: 64, overLimit: 'refuse' as const, leakProbability: 0 };
+  const limiter = (settings: typeof config, nowMs: () => number = () => performance.now()): RateLimiter => clientRateLimiter(settings, { nowMs });
 
   test('burst then limited; REFUSED is no larger than the query; refills at the configured rate', () => {
     let now = 1_000_000;
-    const stage = rateLimitStage(answers, config, () => now);
+    const stage = rateLimitStage(answers, config, limiter(config, () => now));
     const context = contextFrom('192.168.20.7');
     for (let i = 0; i < 20; i++) assert.equal(stage.decide(context), undefined);
     const limited = stage.decide(context);
@@ -50,7 +53,7 @@ describe('rate-limit stage (injected clock)', () => {
 
   test('the clock stepping backwards refills nothing and wedges nothing; a step forwards refills only up to the burst', () => {
     let now = 5_000_000;
-    const stage = rateLimitStage(answers, config, () => now);
+    const stage = rateLimitStage(answers, config, limiter(config, () => now));
     const context = contextFrom('10.0.0.1');
     for (let i = 0; i < 25; i++) stage.decide(context);
     now -= 3_600_000; // an hour back
@@ -67,7 +70,7 @@ describe('rate-limit stage (injected clock)', () => {
 
   test('memory is bounded by maxClients whatever the number of sources; an evicted client comes back with a full bucket', () => {
     const now = 0;
-    const stage = rateLimitStage(answers, { ...config, maxClients: 64 }, () => now);
+    const stage = rateLimitStage(answers, { ...config, maxClients: 64 }, limiter({ ...config, maxClients: 64 }, () => now));
     const heapBefore = process.memoryUsage().heapUsed;
     for (let i = 0; i < 200_000; i++) stage.decide(contextFrom(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
     const heapAfter = process.memoryUsage().heapUsed;
@@ -76,7 +79,7 @@ describe('rate-limit stage (injected clock)', () => {
   });
 
   test('disabled: passes everything', () => {
-    const stage = rateLimitStage(answers, { ...config, enabled: false });
+    const stage = rateLimitStage(answers, { ...config, enabled: false }, limiter(config));
     for (let i = 0; i < 1000; i++) assert.equal(stage.decide(contextFrom('10.0.0.1')), undefined);
   });
 });
@@ -85,7 +88,7 @@ const rateConfig = (overLimit: 'refuse' | 'drop'): string => `
 dns:
   rateLimit:
     enabled: true
-    queriesPerSecond: 50
+    ratePerSecond: 50
     burst: 100
     maxClients: 256
     overLimit: ${overLimit}
