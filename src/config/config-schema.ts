@@ -51,7 +51,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
   const dns = section({
     listen: list(ipAddress(), 'IPv4 or IPv6 addresses', { min: 1 }).prefault(['0.0.0.0', '::'])
       .describe('Addresses to answer DNS on (0.0.0.0 and :: for every address).'),
-    port: dnsPort.default(53),
+    port: dnsPort.default(53).describe('DNS port (UDP and TCP).'),
     tcp: section({
       enabled: boolean().default(true),
       idleTimeoutMs: integer(100, 600_000).default(10_000),
@@ -118,7 +118,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
   const ntp = section({
     enabled: boolean().default(true),
     listen: list(ipAddress(), 'IPv4 or IPv6 addresses', { min: 1 }).optional().describe('Addresses to bind; default: the DNS listen addresses.'),
-    port: integer(0, 65535, 'a port number from 1 to 65535, or 0 for no NTP server').default(123),
+    port: integer(0, 65535, 'a port number from 1 to 65535, or 0 for no NTP server').default(123).describe('NTP port; 0: no NTP server.'),
     stratum: integer(1, 15).default(3),
     localStratum: integer(1, 15).default(10),
     rateLimit: rateLimit({ enabled: true, ratePerSecond: 0.5, burst: 8, leakProbability: 0.1 }, ['kod', 'drop'] as const),
@@ -141,7 +141,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
   }).prefault({});
 
   const log = section({
-    level: oneOf(LOG_LEVELS).default('info'),
+    level: oneOf(LOG_LEVELS).default('info').describe('Log level; debug logs every query.'),
   }).prefault({});
 
   return section({
