@@ -91,7 +91,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
   });
 
   const listSource = section({
-    path: string('a file or folder path'),
+    path: string('a file or folder path', /./),
     kind: oneOf(['block', 'allow'] as const).default('block'),
     name: name().optional().describe('Name groups use to refer to it; default: the file name without .list/.txt. Folders ignore it.'),
   });
@@ -102,7 +102,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
     neverBlockOverride: list(domainName(), 'domain names').prefault([]).describe('Names that may be sinkholed despite the never-block list.'),
     cache: section({
       enabled: boolean().default(true),
-      dir: string('a folder path').default('/var/cache/camshim'),
+      dir: string('a folder path', /./).default('/var/cache/camshim'),
       minRules: integer(0, 100_000_000).default(20_000).describe('Smaller list sets load from text in milliseconds: no cache file is written for them.'),
     }).prefault({}).describe('Compiled list cache: big lists load from it on restart.'),
   }).prefault({});
@@ -129,7 +129,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
 
   const upstream = section({
     servers: list(upstreamAddress(), 'addresses as IP[:port]').prefault([]).describe('Upstream DNS servers, IP[:port] or [IPv6]:port. Empty: read resolvConf.'),
-    resolvConf: string('a file path').default('/etc/resolv.conf').describe("Where the system's resolver list is read from when servers is empty."),
+    resolvConf: string('a file path', /./).default('/etc/resolv.conf').describe("Where the system's resolver list is read from when servers is empty."),
     timeoutMs: integer(50, 30_000).default(2000),
     maxOutstanding: integer(1, 100_000).default(1024),
     cache: section({
