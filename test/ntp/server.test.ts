@@ -188,6 +188,21 @@ describe('NTP server rate limiting over real sockets', () => {
     }
   });
 
+  it('a reload\'s ntp.rateLimit applies to the same buckets: no client gets a fresh burst, the new answer applies at once', async () => {
+    const limit = { enabled: true, ratePerSecond: 0.001, burst: 3, maxClients: 8, overLimit: 'kod', leakProbability: 0 } as const;
+    const { handle, port } = await start({ rateLimit: limit });
+    try {
+      assert.equal((await burst(port(), 3)).filter((m) => decodeHeader(m).stratum !== 0).length, 3);
+      handle.setRateLimit({ ...limit, burst: 10, overLimit: 'drop' });
+      assert.equal((await burst(port(), 4)).length, 0, 'the bucket is still empty (a bigger burst refills nothing), and over the limit is now silence');
+      handle.setRateLimit({ ...limit, enabled: false });
+      assert.equal((await burst(port(), 4)).filter((m) => decodeHeader(m).stratum !== 0).length, 4, 'disabled: every request served');
+      assert.deepEqual([handle.stats().served, handle.stats().rateLimited], [7, 4]);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('stays silent over the limit with overLimit: drop, except for the random leak', async () => {
     const randoms = [0.9, 0.01, 0.9, 0.9, 0.9, 0.9, 0.9];
     let i = 0;
