@@ -133,17 +133,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         return { applied: false, problems: next.problems };
       }
       for (const warning of next.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
-      const { rateLimit: nextNtpLimit, ...nextNtp } = next.config.ntp;
-      const { rateLimit: _currentNtpLimit, ...currentNtp } = handler.state.config.ntp;
       if (JSON.stringify(next.config.dns.listen) !== JSON.stringify(handler.state.config.dns.listen) || next.config.dns.port !== handler.state.config.dns.port
-        || JSON.stringify(nextNtp) !== JSON.stringify(currentNtp)) {
+        || ntpNeedsRestart(handler.state.config, next.config)) {
         logger.warn('listen addresses, ports or NTP settings changed: restart camshim to apply them');
       }
       const previous = handler.state;
       generation++;
       // Rate limits apply at once, to the buckets clients already have (DNS and NTP alike).
       dnsLimiter.reconfigure(limiterOptions(next.config.dns.rateLimit));
-      ntp?.setRateLimit(nextNtpLimit);
+      ntp?.setRateLimit(next.config.ntp.rateLimit);
       handler.swap(next.state);
       await upstream.reconfigure(next.config, selfViewOf(sockets, options.interfaces), affectedByLists(previous.lists, next.lists));
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
@@ -195,6 +193,13 @@ async function bindAddress(address: string, config: Config, handler: QueryHandle
     }
     throw error;
   }
+}
+
+/** NTP settings other than the rate limit (which a reload applies) take a restart: the sockets are bound once. */
+function ntpNeedsRestart(current: Config, next: Config): boolean {
+  const { rateLimit: _current, ...currentRest } = current.ntp;
+  const { rateLimit: _next, ...nextRest } = next.ntp;
+  return JSON.stringify(currentRest) !== JSON.stringify(nextRest);
 }
 
 function listSummary(lists: ListSet): Record<string, number> {
