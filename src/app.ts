@@ -1,8 +1,6 @@
-import path from 'node:path';
 import type { Logger } from 'pino';
-import { loadConfig } from './config/load-config.js';
+import type { LoadedConfig } from './config/load-config.js';
 import type { Config } from './config/config-schema.js';
-import { applyOverrides, type ConfigOverrides } from './config/overrides.js';
 import { DnsStats } from './dns/dns-stats.js';
 import { QueryHandler } from './dns/query-handler.js';
 import { releaseListLoadGarbage } from './lists/load-garbage.js';
@@ -12,7 +10,9 @@ import { CamshimError, formatProblem, type Problem } from './errors.js';
 import { loadListSet, type ListSet } from './lists/list-set.js';
 import { loadListSetOffThread } from './lists/load-off-thread.js';
 import { createQueryLog, type QueryLog } from './log/query-log.js';
+import { clientRateLimiter, limiterOptions } from './net/client-rate-limit.js';
 import type { InterfaceSource } from './net/local-address.js';
+import type { RateLimiter } from './net/rate-limiter.js';
 import { coalescing } from './reload-queue.js';
 import { buildResolverState, type ResolverState } from './resolver-state.js';
 import { PlannedForwarder, type Forwarder } from './upstream/forwarder.js';
@@ -21,11 +21,12 @@ import { selfViewOf } from './upstream/self-filter.js';
 import { UpstreamForwarder } from './upstream/upstream-forwarder.js';
 import { ntpOptionsFromConfig } from './ntp/options-from-config.js';
 import { startNtpServer, type NtpServerHandle } from './ntp/server.js';
-import { upstreamConfigProblems } from './upstream/upstream-plan.js';
 
 export interface DaemonOptions {
-  readonly configFile: string | undefined;
-  readonly overrides: ConfigOverrides;
+  /** The config, read and checked once by the caller. */
+  readonly loaded: LoadedConfig;
+  /** Reads it again for a reload (SIGHUP): the same file and flags. */
+  readonly reloadConfig: () => Promise<LoadedConfig>;
   readonly logger: Logger;
   /** The sinkhole log (default: through `logger` itself, line by line). */
   readonly queryLog?: QueryLog;
@@ -47,34 +48,40 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-/** Reads config and lists, and builds the state a query needs. Used at start-up, reload and by `check`/`query`. */
+/** Reads the lists a config names, and builds the state a query needs. Used at start-up, reload and by `check`/`query`/`lists`. */
 export async function prepareState(
-  configFile: string | undefined, overrides: ConfigOverrides, generation: number,
-  options: { bundledListsDir?: string; interfaces?: InterfaceSource; forwarder?: Forwarder; listsOffThread?: boolean } = {},
+  loaded: LoadedConfig, generation: number,
+  options: { bundledListsDir?: string; interfaces?: InterfaceSource; forwarder?: Forwarder; rateLimiter?: RateLimiter; listsOffThread?: boolean } = {},
 ): Promise<{ config: Config; lists: ListSet; state: ResolverState | undefined; problems: Problem[] }> {
-  const loaded = await loadConfig(configFile);
-  const config = applyOverrides(loaded.config, overrides);
+  const { config } = loaded;
   // A reload builds the lists on a thread of its own, so the running daemon keeps answering meanwhile.
   const load = options.listsOffThread === true ? loadListSetOffThread : loadListSet;
   const lists = await load(config, {
     ...(options.bundledListsDir === undefined ? {} : { bundledDir: options.bundledListsDir }),
-    baseDir: configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile)),
+    baseDir: loaded.baseDir,
   });
   // The daemon passes its one live forwarder; check/query/lists get one that only names the upstreams.
   const forwarder = options.forwarder ?? await PlannedForwarder.plan(config);
   const built = buildResolverState(config, lists, generation, {
     forwarder,
     ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
+    ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
   });
-  return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems, ...upstreamConfigProblems(config.upstream.servers)] };
+  return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems] };
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   let generation = 1;
   const upstream = new UpstreamForwarder({ logger });
-  const stateOptions = { ...options, forwarder: upstream };
-  const prepared = await prepareState(options.configFile, options.overrides, generation, stateOptions);
+  // Made once, like the forwarder: a reload applies new settings to the same buckets (as NTP's).
+  const dnsLimiter = clientRateLimiter(options.loaded.config.dns.rateLimit);
+  const stateOptions = {
+    ...(options.bundledListsDir === undefined ? {} : { bundledListsDir: options.bundledListsDir }),
+    ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
+    forwarder: upstream, rateLimiter: dnsLimiter,
+  };
+  const prepared = await prepareState(options.loaded, generation, stateOptions);
   // log.level (after --log-level) applies from here on; the lines before it used the CLI's level.
   logger.level = prepared.config.log.level;
   for (const warning of prepared.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
@@ -122,7 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
     const started = performance.now();
     try {
-      const next = await prepareState(options.configFile, options.overrides, generation + 1, { ...stateOptions, listsOffThread: true });
+      const next = await prepareState(await options.reloadConfig(), generation + 1, { ...stateOptions, listsOffThread: true });
       if (next.state === undefined || next.problems.length > 0) {
         for (const problem of next.problems) logger.error({ problem }, `reload rejected: ${formatProblem(problem)}`);
         logger.error({ event: 'reload', applied: false, errors: next.problems.length }, 'reload rejected: the previous config and lists keep serving');
@@ -130,12 +137,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       for (const warning of next.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
       if (JSON.stringify(next.config.dns.listen) !== JSON.stringify(handler.state.config.dns.listen) || next.config.dns.port !== handler.state.config.dns.port
-        || JSON.stringify(next.config.ntp) !== JSON.stringify(handler.state.config.ntp)) {
+        || ntpNeedsRestart(handler.state.config, next.config)) {
         logger.warn('listen addresses, ports or NTP settings changed: restart camshim to apply them');
       }
       const previous = handler.state;
       generation++;
       handler.flushLog();
+      // Rate limits apply at once, to the buckets clients already have (DNS and NTP alike).
+      dnsLimiter.reconfigure(limiterOptions(next.config.dns.rateLimit));
+      ntp?.setRateLimit(next.config.ntp.rateLimit);
       handler.swap(next.state);
       await upstream.reconfigure(next.config, selfViewOf(sockets, options.interfaces), affectedByLists(previous.lists, next.lists));
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
@@ -187,6 +197,13 @@ async function bindAddress(address: string, config: Config, handler: QueryHandle
     }
     throw error;
   }
+}
+
+/** NTP settings other than the rate limit (which a reload applies) take a restart: the sockets are bound once. */
+function ntpNeedsRestart(current: Config, next: Config): boolean {
+  const { rateLimit: _current, ...currentRest } = current.ntp;
+  const { rateLimit: _next, ...nextRest } = next.ntp;
+  return JSON.stringify(currentRest) !== JSON.stringify(nextRest);
 }
 
 function listSummary(lists: ListSet): Record<string, number> {

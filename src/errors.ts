@@ -26,7 +26,6 @@ export type ErrorCode =
   | 'NTP_PORT_IN_USE'
   | 'NTP_ADDRESS_UNAVAILABLE'
   | 'NTP_BIND_FAILED'
-  | 'NTP_INVALID_OPTIONS'
   | 'NTP_PACKET_TOO_SHORT'
   | 'NTP_FIELD_RANGE';
 
@@ -58,12 +57,13 @@ export interface Problem {
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
+  readonly column?: number;
   readonly path?: string;
 }
 
 export function formatProblem(problem: Problem): string {
   const where = problem.file !== undefined
-    ? `${problem.file}${problem.line !== undefined ? `:${problem.line}` : ''}: `
+    ? `${problem.file}${problem.line !== undefined ? `:${problem.line}${problem.column !== undefined ? `:${problem.column}` : ''}` : ''}: `
     : problem.path !== undefined ? `${problem.path}: ` : '';
   const level = problem.severity === 'warning' ? 'warning: ' : '';
   return `${where}${level}${problem.message} [${problem.code}]`;

@@ -2,7 +2,9 @@ import type { Config } from './config/config-schema.js';
 import type { Problem } from './errors.js';
 import type { ListSet } from './lists/list-set.js';
 import { ClientGroups } from './net/client-groups.js';
+import { clientRateLimiter } from './net/client-rate-limit.js';
 import { LocalAddressPicker, type InterfaceSource } from './net/local-address.js';
+import type { RateLimiter } from './net/rate-limiter.js';
 import { AnswerBuilder } from './pipeline/answer-builder.js';
 import { buildChain } from './pipeline/chain.js';
 import type { Stage } from './pipeline/context.js';
@@ -23,6 +25,8 @@ export interface StateDeps {
   /** Made once per daemon (its cache outlives reloads), so every state shares it. */
   readonly forwarder: Forwarder;
   readonly interfaces?: InterfaceSource;
+  /** The daemon's DNS rate limiter, kept across reloads; default: a new one (check, query). */
+  readonly rateLimiter?: RateLimiter;
 }
 
 export function buildResolverState(config: Config, lists: ListSet, generation: number, deps: StateDeps): { state: ResolverState | undefined; problems: Problem[] } {
@@ -32,6 +36,7 @@ export function buildResolverState(config: Config, lists: ListSet, generation: n
   const answers = new AnswerBuilder(config.dns.negativeTtl, config.dns.ednsPayload, config.ntpRedirect.ttl, generation);
   const forwarder = deps.forwarder;
   const localAddresses = new LocalAddressPicker({ ipv4: config.ntpRedirect.ipv4, ipv6: config.ntpRedirect.ipv6 }, deps.interfaces);
-  const chain = buildChain({ answers, forwarder, localAddresses, rateLimit: config.dns.rateLimit });
+  const chain = buildChain({ answers, forwarder, localAddresses, rateLimit: config.dns.rateLimit,
+    rateLimiter: deps.rateLimiter ?? clientRateLimiter(config.dns.rateLimit) });
   return { state: { config, lists, groups, answers, forwarder, chain, generation }, problems: [] };
 }

@@ -1,4 +1,5 @@
 import { prepareState } from '../app.js';
+import { loadConfig } from '../config/load-config.js';
 import { CamshimError, formatProblem, type Problem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
@@ -13,7 +14,7 @@ export const checkCommand: CommandModule = {
 async function check(configFile: string | undefined): Promise<number> {
   let prepared;
   try {
-    prepared = await prepareState(configFile, {}, 1);
+    prepared = await prepareState(await loadConfig(configFile), 1);
   } catch (error) {
     // A config that does not parse or validate: print each problem on its own line.
     const problems = error instanceof CamshimError ? (error.context.problems as Problem[] | undefined) : undefined;

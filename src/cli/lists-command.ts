@@ -1,4 +1,5 @@
 import { prepareState } from '../app.js';
+import { loadConfig } from '../config/load-config.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
@@ -18,7 +19,7 @@ export const listsCommand: CommandModule = {
 };
 
 async function showLists(configFile: string | undefined, json: boolean): Promise<number> {
-  const { lists, problems } = await prepareState(configFile, {}, 1);
+  const { lists, problems } = await prepareState(await loadConfig(configFile), 1);
   const rows = lists.lists.map((list) => ({
     name: list.name, kind: list.kind, vendor: list.meta.vendor ?? '', entries: list.entryCount,
     updated: list.meta.updated ?? (list.modifiedAt?.toISOString().slice(0, 10) ?? ''), file: list.file,
@@ -36,7 +37,7 @@ async function showLists(configFile: string | undefined, json: boolean): Promise
 }
 
 async function showVendor(name: string, configFile: string | undefined, json: boolean): Promise<number> {
-  const { lists } = await prepareState(configFile, {}, 1);
+  const { lists } = await prepareState(await loadConfig(configFile), 1);
   const matched = listsForVendor(lists.lists, name);
   if (matched.length === 0) throw new CamshimError('CLI_USAGE', `no loaded list is named "${name}" or has it in its vendor header; \`camshim lists\` shows them all`);
   const families = [];
@@ -66,7 +67,7 @@ async function showVendor(name: string, configFile: string | undefined, json: bo
 }
 
 async function testName(name: string, configFile: string | undefined): Promise<number> {
-  const { lists } = await prepareState(configFile, {}, 1);
+  const { lists } = await prepareState(await loadConfig(configFile), 1);
   const normal = name.toLowerCase().replace(/\.$/, '');
   if (normal === '' || normal.length > 253) throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name`);
   let found = 0;

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { prepareState } from '../app.js';
+import { loadConfig } from '../config/load-config.js';
 import { parseTypeName, rcodeName, typeName } from '../dns/wire/constants.js';
 import { decodeQuery } from '../dns/wire/query.js';
 import { encodeQuery } from '../dns/wire/encode-query.js';
@@ -45,7 +46,7 @@ export interface QueryExplanation {
 }
 
 async function query(name: string, client: string, typeText: string, configFile: string | undefined, json: boolean): Promise<number> {
-  const { state, problems } = await prepareState(configFile, {}, 1);
+  const { state, problems } = await prepareState(await loadConfig(configFile), 1);
   if (state === undefined) {
     throw new CamshimError('CONFIG_INVALID', problems.map(formatProblem).join('\n'));
   }

@@ -1,11 +1,15 @@
+import * as z from 'zod';
+import { DEFAULT_EDNS_PAYLOAD } from '../dns/wire/constants.js';
+import type { DeepReadonly } from './deep-freeze.js';
 import {
-  boolean, cidr, domainName, integer, ipAddress, ipv4Address, ipv6Address, list, number, object, oneOf, optional,
-  required, string, withDefault, type Infer,
-} from './schema.js';
+  boolean, cidr, domainName, integer, ipAddress, ipv4Address, ipv6Address, list, name, number, oneOf, port, section, string,
+  upstreamAddress,
+} from './fields.js';
 
 /**
  * The whole config file, one section per feature. Every default lives here, so the embedded
- * defaults (no config file) and a partial file give the same result.
+ * defaults (no config file) and a partial file give the same result, and the descriptions here
+ * are what editors show from the JSON Schema made of it (camshim.schema.json).
  */
 
 /** Networks that may query by default: never an open resolver. */
@@ -15,134 +19,145 @@ export const PRIVATE_NETWORKS = [
   '100.64.0.0/10',
   '169.254.0.0/16', 'fe80::/10',
   'fc00::/7',
-];
+] as const;
 
-const unlistedPolicy = oneOf(['forward', 'nxdomain', 'refuse'] as const);
+/** pino's levels, quietest last; `log.level` and `--log-level` take one of these. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const dnsSection = object({
-  listen: withDefault(list(ipAddress(), { min: 1 }), ['0.0.0.0', '::']),
-  port: withDefault(integer(0, 65535), 53),
-  tcp: withDefault(object({
-    enabled: withDefault(boolean(), true),
-    idleTimeoutMs: withDefault(integer(100, 600_000), 10_000),
-    maxConnections: withDefault(integer(1, 100_000), 256),
-  }), {}),
-  /** EDNS payload size we advertise and the most we send over UDP. */
-  ednsPayload: withDefault(integer(512, 4096), 1232),
-  /** TTL of the SOA on NXDOMAIN/NODATA answers camshim makes (RFC 2308 negative caching). */
-  negativeTtl: withDefault(integer(0, 604_800), 3600),
-  /** Processes answering queries on the same sockets (one per core); 1: no cluster. Each holds its own list table. */
-  workers: withDefault(integer(1, 64), 1),
-  /**
-   * Per-client query rate limit (token bucket per source address, bounded table). Off by
-   * default: a NAT or a DNS forwarder in front of camshim puts many clients behind one address.
-   */
-  rateLimit: withDefault(object({
-    enabled: withDefault(boolean(), false),
-    queriesPerSecond: withDefault(number(0.1, 1_000_000), 50),
-    burst: withDefault(integer(1, 1_000_000), 100),
-    maxClients: withDefault(integer(16, 1_000_000), 4096),
-    overLimit: withDefault(oneOf(['refuse', 'drop'] as const), 'refuse'),
-  }), {}),
-});
+const unlistedPolicy = oneOf(['forward', 'nxdomain', 'refuse'] as const)
+  .describe('What a name on no list gets: forwarded upstream, NXDOMAIN, or REFUSED.');
 
-const accessSection = object({
-  allow: withDefault(list(cidr()), PRIVATE_NETWORKS),
-});
+/**
+ * Per-client token buckets in a bounded table, keyed by the packet's source address. DNS and NTP
+ * share the shape; only the answer over the limit is the protocol's own. The buckets live as long
+ * as the daemon: a reload (SIGHUP) applies new settings to them and never refills them.
+ */
+function rateLimit<const Over extends readonly [string, ...string[]]>(defaults: { enabled: boolean; ratePerSecond: number; burst: number; leakProbability: number }, over: Over) {
+  return section({
+    enabled: boolean().default(defaults.enabled),
+    ratePerSecond: number(0.01, 1_000_000).default(defaults.ratePerSecond).describe('Tokens a client gets back per second.'),
+    burst: integer(1, 1_000_000).default(defaults.burst).describe('Requests a client may send at once (the bucket size).'),
+    maxClients: integer(16, 1_000_000).default(4096).describe('Clients tracked at most; the least recently seen is forgotten (and gets a full bucket back).'),
+    overLimit: oneOf(over).default(over[0]).describe('The answer to a request over the limit.'),
+    leakProbability: number(0, 1).default(defaults.leakProbability)
+      .describe('Share of over-limit requests answered anyway, so a flood spoofing a client\'s address cannot silence it.'),
+  }).prefault({});
+}
 
-const groupPolicy = {
-  lists: withDefault(list(string({ expected: 'a list name or "*"' })), ['*']),
-  unlisted: withDefault(unlistedPolicy, 'forward'),
-  ntpRedirect: withDefault(boolean(), true),
-};
+/** Built per use so a test run can let port 0 through (see loadConfig's `ephemeralPorts`). */
+export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
+  const dnsPort = options.ephemeralPorts ? integer(0, 65535) : port();
 
-const groupSection = object({
-  name: required(string({ pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: 'a name of letters, digits, _ . -' })),
-  clients: required(list(cidr(), { min: 1 })),
-  ...groupPolicy,
-});
+  const dns = section({
+    listen: list(ipAddress(), 'IPv4 or IPv6 addresses', { min: 1 }).prefault(['0.0.0.0', '::'])
+      .describe('Addresses to answer DNS on (0.0.0.0 and :: for every address).'),
+    port: dnsPort.default(53).describe('DNS port (UDP and TCP).'),
+    tcp: section({
+      enabled: boolean().default(true),
+      idleTimeoutMs: integer(100, 600_000).default(10_000),
+      maxConnections: integer(1, 100_000).default(256),
+    }).prefault({}),
+    ednsPayload: integer(512, 4096).default(DEFAULT_EDNS_PAYLOAD).describe('EDNS payload size advertised, and the most sent over UDP.'),
+    negativeTtl: integer(0, 604_800).default(3600).describe('TTL of the SOA on NXDOMAIN/NODATA answers camshim makes (RFC 2308 negative caching).'),
+    workers: integer(1, 64).default(1).describe('Processes answering queries on the same sockets (one per core); 1: no cluster.'),
+    rateLimit: rateLimit({ enabled: false, ratePerSecond: 50, burst: 100, leakProbability: 0 }, ['refuse', 'drop'] as const)
+      .describe('Per-client query rate limit. Off by default: a NAT or a forwarder in front of camshim puts many clients behind one address.'),
+  }).prefault({});
 
-const listSource = object({
-  path: required(string({ expected: 'a file or folder path' })),
-  kind: withDefault(oneOf(['block', 'allow'] as const), 'block'),
-  /** Name groups use to refer to it; default: the file name without .list/.txt. Folders ignore it. */
-  name: optional(string({ pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: 'a name of letters, digits, _ . -' })),
-});
+  const access = section({
+    allow: list(cidr(), 'networks').prefault([...PRIVATE_NETWORKS]).describe('Networks that may query at all; everyone else gets REFUSED.'),
+  }).prefault({});
 
-const listsSection = object({
-  /** Load the vendor lists shipped in camshim's lists/ folder. */
-  bundled: withDefault(boolean(), true),
-  sources: withDefault(list(listSource), []),
-  /** Names that may be sinkholed despite the never-block list (explicit user override). */
-  neverBlockOverride: withDefault(list(domainName()), []),
-  /** Compiled list cache: big lists load from it on restart; rebuilt whenever a source or these settings change. */
-  cache: withDefault(object({
-    enabled: withDefault(boolean(), true),
-    dir: withDefault(string({ expected: 'a folder path' }), '/var/cache/camshim'),
-    /** Smaller list sets load from text in milliseconds: no cache file is written for them. */
-    minRules: withDefault(integer(0, 100_000_000), 20_000),
-  }), {}),
-});
+  const groupPolicy = {
+    lists: list(string('a list name or "*"'), 'list names or "*"').prefault(['*']),
+    unlisted: unlistedPolicy.default('forward'),
+    ntpRedirect: boolean().default(true),
+  };
 
-const ntpRedirectSection = object({
-  enabled: withDefault(boolean(), true),
-  /** Extra NTP names, on top of the bundled ntp-hosts list; each covers its subdomains. */
-  names: withDefault(list(domainName()), []),
-  /** Address to answer A queries with; default: camshim's address on the interface facing the client. */
-  ipv4: optional(ipv4Address()),
-  ipv6: optional(ipv6Address()),
-  ttl: withDefault(integer(0, 86_400), 60),
-});
+  const group = section({
+    name: name(),
+    clients: list(cidr(), 'networks', { min: 1 }),
+    ...groupPolicy,
+  });
 
-const ntpSection = object({
-  enabled: withDefault(boolean(), true),
-  /** Addresses to bind; default: the DNS listen addresses. */
-  listen: optional(list(ipAddress(), { min: 1 })),
-  port: withDefault(integer(0, 65535), 123),
-  stratum: withDefault(integer(1, 15), 3),
-  localStratum: withDefault(integer(1, 15), 10),
-  rateLimit: withDefault(object({
-    ratePerSecond: withDefault(number(0.01, 1000), 0.5),
-    burst: withDefault(integer(1, 1000), 8),
-    maxClients: withDefault(integer(16, 1_000_000), 4096),
-    overLimit: withDefault(oneOf(['kod', 'drop'] as const), 'kod'),
-    leakProbability: withDefault(number(0, 1), 0.1),
-  }), {}),
-});
+  const groups = list(group, 'groups').prefault([]).superRefine((value, context) => {
+    const seen = new Set<string>();
+    value.forEach((entry, index) => {
+      if (seen.has(entry.name) || entry.name === 'default') {
+        context.addIssue({ code: 'custom', path: [index, 'name'], message: `group name "${entry.name}" is used twice (or is the reserved "default")` });
+      }
+      seen.add(entry.name);
+    });
+  });
 
-const upstreamSection = object({
-  /** HOST or HOST:PORT ([v6]:PORT). Empty: read /etc/resolv.conf. */
-  servers: withDefault(list(string({ expected: 'an address, optionally with :port' })), []),
-  /** Where the system's resolver list is read from when `servers` is empty. */
-  resolvConf: withDefault(string({ expected: 'a file path' }), '/etc/resolv.conf'),
-  timeoutMs: withDefault(integer(50, 30_000), 2000),
-  maxOutstanding: withDefault(integer(1, 100_000), 1024),
-  cache: withDefault(object({
-    maxEntries: withDefault(integer(0, 10_000_000), 10_000),
-    maxBytes: withDefault(integer(0, 2_000_000_000), 16 * 1024 * 1024),
-    minTtl: withDefault(integer(0, 86_400), 0),
-    maxTtl: withDefault(integer(0, 604_800), 86_400),
-  }), {}),
-});
+  const listSource = section({
+    path: string('a file or folder path', /./),
+    kind: oneOf(['block', 'allow'] as const).default('block'),
+    name: name().optional().describe('Name groups use to refer to it; default: the file name without .list/.txt. Folders ignore it.'),
+  });
 
-const logSection = object({
-  level: withDefault(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info'),
-});
+  const lists = section({
+    bundled: boolean().default(true).describe("Load the vendor lists shipped in camshim's lists/ folder."),
+    sources: list(listSource, 'list sources').prefault([]),
+    neverBlockOverride: list(domainName(), 'domain names').prefault([]).describe('Names that may be sinkholed despite the never-block list.'),
+    cache: section({
+      enabled: boolean().default(true),
+      dir: string('a folder path', /./).default('/var/cache/camshim'),
+      minRules: integer(0, 100_000_000).default(20_000).describe('Smaller list sets load from text in milliseconds: no cache file is written for them.'),
+    }).prefault({}).describe('Compiled list cache: big lists load from it on restart.'),
+  }).prefault({});
 
-export const configSchema = object({
-  dns: withDefault(dnsSection, {}),
-  access: withDefault(accessSection, {}),
-  groups: withDefault(list(groupSection), []),
-  /** Policy for clients in no group. */
-  defaultGroup: withDefault(object(groupPolicy), {}),
-  lists: withDefault(listsSection, {}),
-  ntpRedirect: withDefault(ntpRedirectSection, {}),
-  ntp: withDefault(ntpSection, {}),
-  upstream: withDefault(upstreamSection, {}),
-  log: withDefault(logSection, {}),
-});
+  const ntpRedirect = section({
+    enabled: boolean().default(true),
+    names: list(domainName(), 'domain names').prefault([]).describe('Extra NTP names on top of the bundled ntp-hosts list; each covers its subdomains.'),
+    ipv4: ipv4Address().optional().describe("Address to answer A queries with; default: camshim's address facing the client."),
+    ipv6: ipv6Address().optional(),
+    ttl: integer(0, 86_400).default(60),
+  }).prefault({});
 
-export type Config = Infer<typeof configSchema>;
-export type GroupConfig = Infer<typeof groupSection>;
-export type UnlistedPolicy = Infer<typeof unlistedPolicy>;
-export type ListSourceConfig = Infer<typeof listSource>;
+  const ntp = section({
+    enabled: boolean().default(true),
+    listen: list(ipAddress(), 'IPv4 or IPv6 addresses', { min: 1 }).optional().describe('Addresses to bind; default: the DNS listen addresses.'),
+    port: integer(0, 65535, 'a port number from 1 to 65535, or 0 for no NTP server').default(123).describe('NTP port; 0: no NTP server.'),
+    stratum: integer(1, 15).default(3),
+    localStratum: integer(1, 15).default(10),
+    rateLimit: rateLimit({ enabled: true, ratePerSecond: 0.5, burst: 8, leakProbability: 0.1 }, ['kod', 'drop'] as const),
+  })
+    // Port 0 is how a user says "no NTP" on the command line (--ntp-port 0): the same as enabled: false.
+    .transform((value) => (value.port === 0 && !options.ephemeralPorts ? { ...value, enabled: false } : value))
+    .prefault({});
+
+  const upstream = section({
+    servers: list(upstreamAddress(), 'addresses as IP[:port]').prefault([]).describe('Upstream DNS servers, IP[:port] or [IPv6]:port. Empty: read resolvConf.'),
+    resolvConf: string('a file path', /./).default('/etc/resolv.conf').describe("Where the system's resolver list is read from when servers is empty."),
+    timeoutMs: integer(50, 30_000).default(2000),
+    maxOutstanding: integer(1, 100_000).default(1024),
+    cache: section({
+      maxEntries: integer(0, 10_000_000).default(10_000),
+      maxBytes: integer(0, 2_000_000_000).default(16 * 1024 * 1024),
+      minTtl: integer(0, 86_400).default(0),
+      maxTtl: integer(0, 604_800).default(86_400),
+    }).prefault({}),
+  }).prefault({});
+
+  const log = section({
+    level: oneOf(LOG_LEVELS).default('info').describe('Log level; debug logs every query.'),
+  }).prefault({});
+
+  return section({
+    dns, access, groups,
+    defaultGroup: section(groupPolicy).prefault({}).describe('Policy for clients in no group.'),
+    lists, ntpRedirect, ntp, upstream, log,
+  });
+}
+
+export const configSchema = makeConfigSchema({ ephemeralPorts: false });
+
+/** The config every module receives: read-only all the way down, and frozen (load-config). */
+export type Config = DeepReadonly<z.output<typeof configSchema>>;
+export type GroupConfig = Config['groups'][number];
+export type UnlistedPolicy = Config['defaultGroup']['unlisted'];
+export type ListSourceConfig = Config['lists']['sources'][number];
+export type LogLevel = Config['log']['level'];
+export type DnsRateLimitConfig = Config['dns']['rateLimit'];
+export type NtpRateLimitConfig = Config['ntp']['rateLimit'];

@@ -1,28 +1,76 @@
-import type { Config } from './config-schema.js';
-import type { LogLevel } from '../log/logger.js';
-
-/** Command-line flags that override the config file (`camshim serve --listen ... --dns-port ...`). */
+/**
+ * Command-line flags that override the config file (`camshim serve --listen ... --dns-port ...`),
+ * as typed: they are written into the parsed file before it is validated, so the schema checks
+ * a flag exactly as it checks the file, and a problem in a value that came from a flag is
+ * reported under the flag's name.
+ */
 export interface ConfigOverrides {
   readonly listen?: readonly string[];
-  readonly dnsPort?: number;
-  readonly ntpPort?: number;
+  readonly dnsPort?: string;
+  readonly ntpPort?: string;
   readonly blocklists?: readonly string[];
   readonly upstreams?: readonly string[];
   readonly resolvConf?: string;
-  readonly logLevel?: LogLevel;
-  readonly workers?: number;
+  readonly logLevel?: string;
+  readonly workers?: string;
 }
 
-/** Returns a new config with the flags applied; the input is not changed. */
-export function applyOverrides(config: Config, overrides: ConfigOverrides): Config {
-  const next = structuredClone(config);
-  if (overrides.listen !== undefined && overrides.listen.length > 0) next.dns.listen = [...overrides.listen];
-  if (overrides.dnsPort !== undefined) next.dns.port = overrides.dnsPort;
-  if (overrides.ntpPort !== undefined) next.ntp.port = overrides.ntpPort;
-  if (overrides.upstreams !== undefined && overrides.upstreams.length > 0) next.upstream.servers = [...overrides.upstreams];
-  if (overrides.resolvConf !== undefined) next.upstream.resolvConf = overrides.resolvConf;
-  if (overrides.logLevel !== undefined) next.log.level = overrides.logLevel;
-  if (overrides.workers !== undefined) next.dns.workers = overrides.workers;
-  for (const path of overrides.blocklists ?? []) next.lists.sources.push({ path, kind: 'block', name: undefined });
-  return next;
+/** Where each flag lands in the config; `append` adds to a list instead of replacing it. */
+const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly path: readonly [string, string]; readonly number?: true; readonly append?: true }> = {
+  listen: { flag: '--listen', path: ['dns', 'listen'] },
+  dnsPort: { flag: '--dns-port', path: ['dns', 'port'], number: true },
+  ntpPort: { flag: '--ntp-port', path: ['ntp', 'port'], number: true },
+  blocklists: { flag: '--blocklist', path: ['lists', 'sources'], append: true },
+  upstreams: { flag: '--upstream', path: ['upstream', 'servers'] },
+  resolvConf: { flag: '--resolv-conf', path: ['upstream', 'resolvConf'] },
+  logLevel: { flag: '--log-level', path: ['log', 'level'] },
+  workers: { flag: '--workers', path: ['dns', 'workers'], number: true },
+};
+
+/** A config path (as problems name it) that holds a flag's value. */
+export interface FlagOrigin {
+  readonly path: string;
+  readonly flag: string;
+}
+
+/** Numeric text becomes a number; anything else stays text, for the schema to say what it is not. */
+function numeric(text: string): number | string {
+  return /^[-+]?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Writes the flags into a parsed config document (a copy; the input is not changed). A section
+ * the file wrote as something other than a mapping is left alone: the schema reports it.
+ */
+export function applyOverrides(document: unknown, overrides: ConfigOverrides): { document: unknown; origins: FlagOrigin[] } {
+  if (!isMapping(document)) return { document, origins: [] };
+  const next: Record<string, unknown> = structuredClone(document);
+  const origins: FlagOrigin[] = [];
+  for (const key of Object.keys(FLAGS) as (keyof ConfigOverrides)[]) {
+    const value = overrides[key];
+    if (value === undefined) continue;
+    const { flag, path: [sectionName, field], number, append } = FLAGS[key];
+    const section = next[sectionName] ?? {};
+    if (!isMapping(section)) continue;
+    next[sectionName] = section;
+    if (append === true && key === 'blocklists') {
+      const current = Array.isArray(section[field]) ? section[field] as unknown[] : [];
+      const added = (value as readonly string[]).map((path) => ({ path }));
+      added.forEach((_, index) => origins.push({ path: `${sectionName}.${field}[${current.length + index}]`, flag }));
+      section[field] = [...current, ...added];
+    } else {
+      section[field] = typeof value === 'string' ? (number === true ? numeric(value) : value) : [...value];
+      origins.push({ path: `${sectionName}.${field}`, flag });
+    }
+  }
+  return { document: next, origins };
+}
+
+/** The flag a problem's path came from, if any. */
+export function flagOf(path: string, origins: readonly FlagOrigin[]): string | undefined {
+  return origins.find((origin) => path === origin.path || path.startsWith(`${origin.path}.`) || path.startsWith(`${origin.path}[`))?.flag;
 }

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import type { LogLevel } from '../config/config-schema.js';
 import { LogDestination, stderrNotice } from './destination.js';
 import { cachedIsoTime, type IsoTimeFunction } from './iso-time.js';
 import { LOG_SCHEMA_VERSION } from './log-schema.js';
@@ -6,7 +7,7 @@ import { prettyLines } from './pretty-line.js';
 import { createQueryLog, type QueryLog } from './query-log.js';
 import { DEFAULT_STORM_OPTIONS, type StormOptions } from './storm-collapser.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type { LogLevel };
 
 /** The fields every line of the root logger starts with, after level and time. */
 export const LOG_BASE = { service: 'camshim', v: LOG_SCHEMA_VERSION } as const;

@@ -54,7 +54,7 @@ export function validateRateLimiterOptions(o: RateLimiterOptions, path = 'rateLi
 }
 
 export class RateLimiter {
-  readonly #opts: RateLimiterOptions;
+  #opts: RateLimiterOptions;
   readonly #deps: RateLimiterDeps;
   readonly #table = new Map<string, Bucket>();
   #evictions = 0;
@@ -96,6 +96,18 @@ export class RateLimiter {
     }
     this.#limited++;
     return 'limited';
+  }
+
+  /**
+   * New settings for the same table (a reload): every client keeps its bucket, never refilled
+   * by the change, at most the new burst; the least recently seen go if the table is now smaller.
+   */
+  reconfigure(options: RateLimiterOptions): void {
+    const problems = validateRateLimiterOptions(options);
+    if (problems.length > 0) throw new RangeError(`invalid rate limiter options: ${problems.join('; ')}`);
+    this.#opts = { ...options };
+    for (const bucket of this.#table.values()) bucket.tokens = Math.min(bucket.tokens, options.burst);
+    while (this.#table.size > options.maxEntries) this.#evictOldest();
   }
 
   get size(): number {

@@ -16,9 +16,11 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { AnchoredClock, measurePrecision, type StepCheck, type WallClock } from './clock.js';
 import { ClientTable } from './client-table.js';
-import { bindError, formatEndpoint, NtpError } from './errors.js';
+import { bindError, formatEndpoint } from './errors.js';
 import { DROP_REASONS, receiveTimestampOf, respond, stampTransmit, type DropReason, type RateVerdict } from './responder.js';
-import { RateLimiter, validateRateLimiterOptions } from '../net/rate-limiter.js';
+import type { NtpRateLimitConfig } from '../config/config-schema.js';
+import { clientRateLimiter, limiterOptions } from '../net/client-rate-limit.js';
+import { RateLimiter } from '../net/rate-limiter.js';
 import { createHostSyncProbe, type HostSync, type SyncStatusSource } from './sync-status.js';
 import { selectTimeState, type ClockStateName, type TimeState } from './time-state.js';
 import { ntpFromUnixNs, refIdToAscii, TransmitStamper } from './timestamp.js';
@@ -26,7 +28,7 @@ import { ntpFromUnixNs, refIdToAscii, TransmitStamper } from './timestamp.js';
 export interface NtpServerOptions {
   /** IP addresses to bind, e.g. ['0.0.0.0', '::'] or ['127.0.0.1']. Empty: NTP off. */
   listen: readonly string[];
-  /** UDP port; 123 by default, 0 = ephemeral (tests). */
+  /** UDP port; 0 asks the kernel for a free one (tests; the config never gives 0: it means no NTP server). */
   port: number;
   /** Stratum served while the host clock is synchronised (default 3). */
   stratum: number;
@@ -34,7 +36,8 @@ export interface NtpServerOptions {
   localStratum: number;
   /** Clock plausibility floor: a clock reading earlier than this is never served (release build date). */
   notBefore: Date;
-  rateLimit: { ratePerSecond: number; burst: number; maxClients: number; overLimit: 'kod' | 'drop'; leakProbability: number };
+  /** `ntp.rateLimit`, checked by the config schema (the daemon's one place that validates settings). */
+  rateLimit: NtpRateLimitConfig;
 }
 
 /** A wall clock, optionally able to detect and absorb steps (AnchoredClock is). */
@@ -100,37 +103,9 @@ export interface NtpStats {
 export interface NtpServerHandle {
   addresses(): { address: string; port: number; family: 'IPv4' | 'IPv6' }[];
   stats(): NtpStats;
+  /** A reload's `ntp.rateLimit`: applied to the same buckets, as DNS does (no client gets a fresh burst). */
+  setRateLimit(rateLimit: NtpRateLimitConfig): void;
   close(): Promise<void>;
-}
-
-export const NTP_DEFAULTS: Omit<NtpServerOptions, 'listen' | 'notBefore'> = {
-  port: 123,
-  stratum: 3,
-  localStratum: 10,
-  rateLimit: { ratePerSecond: 0.5, burst: 8, maxClients: 4096, overLimit: 'kod', leakProbability: 0.1 },
-};
-
-/** Every problem with the options, each naming its dotted path under `ntp.`. */
-export function validateNtpOptions(o: NtpServerOptions): string[] {
-  const problems: string[] = [];
-  o.listen.forEach((a, i) => {
-    if (isIP(a) === 0) problems.push(`ntp.listen[${i}] must be an IP address (got ${JSON.stringify(a)})`);
-  });
-  if (!(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) problems.push(`ntp.port must be an integer 0..65535 (got ${o.port})`);
-  if (!(Number.isInteger(o.stratum) && o.stratum >= 1 && o.stratum <= 15)) problems.push(`ntp.stratum must be an integer 1..15 (got ${o.stratum})`);
-  if (!(Number.isInteger(o.localStratum) && o.localStratum >= 1 && o.localStratum <= 15)) {
-    problems.push(`ntp.localStratum must be an integer 1..15 (got ${o.localStratum})`);
-  }
-  if (!(o.notBefore instanceof Date) || Number.isNaN(o.notBefore.getTime())) problems.push('ntp.notBefore must be a valid date');
-  const rl = o.rateLimit;
-  problems.push(
-    ...validateRateLimiterOptions(
-      { ratePerSecond: rl.ratePerSecond, burst: rl.burst, maxEntries: rl.maxClients, leakProbability: rl.leakProbability },
-      'ntp.rateLimit',
-    ).map((p) => p.replace('ntp.rateLimit.maxEntries', 'ntp.rateLimit.maxClients')),
-  );
-  if (rl.overLimit !== 'kod' && rl.overLimit !== 'drop') problems.push(`ntp.rateLimit.overLimit must be "kod" or "drop" (got ${JSON.stringify(rl.overLimit)})`);
-  return problems;
 }
 
 const defaultTimers: NtpTimers = {
@@ -175,20 +150,14 @@ async function bindSocket(address: string, port: number): Promise<dgram.Socket> 
 }
 
 export async function startNtpServer(options: NtpServerOptions, deps: NtpServerDeps): Promise<NtpServerHandle> {
-  const problems = validateNtpOptions(options);
-  if (problems.length > 0) throw new NtpError('NTP_INVALID_OPTIONS', `invalid NTP options: ${problems.join('; ')}`, { problems });
-
   const log = deps.logger.child({ module: 'ntp' });
   const clock: NtpClock = deps.clock ?? new AnchoredClock();
   const syncStatus = deps.syncStatus ?? createHostSyncProbe();
   const timers = deps.timers ?? defaultTimers;
   const nowMs = deps.nowMs ?? (() => performance.now());
   const precision = deps.precision ?? measurePrecision();
-  const rl = options.rateLimit;
-  const limiter = new RateLimiter(
-    { ratePerSecond: rl.ratePerSecond, burst: rl.burst, maxEntries: rl.maxClients, leakProbability: rl.leakProbability },
-    { nowMs, random: deps.random ?? Math.random },
-  );
+  let rl = options.rateLimit;
+  const limiter = clientRateLimiter(rl, { nowMs, ...(deps.random === undefined ? {} : { random: deps.random }) });
   const clients = new ClientTable(deps.maxTrackedClients ?? 4096, nowMs);
   // New-client lines are themselves rate limited (burst 20, then one per 3 s), so a flood of
   // spoofed source addresses cannot flood the log; the next line says how many were held back.
@@ -282,6 +251,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
         receiveNs,
         state: current,
         rateLimit: (): RateVerdict => {
+          if (!rl.enabled) return 'pass';
           const r = limiter.check(rinfo.address);
           if (r === 'pass') return 'pass';
           overLimit = true;
@@ -407,6 +377,10 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
       dropped: { ...dropped },
       clients: clients.size,
     }),
+    setRateLimit(next) {
+      limiter.reconfigure(limiterOptions(next));
+      rl = next;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,4 +1,6 @@
+import type { DnsRateLimitConfig } from '../config/config-schema.js';
 import type { LocalAddressPicker } from '../net/local-address.js';
+import type { RateLimiter } from '../net/rate-limiter.js';
 import type { Forwarder } from '../upstream/forwarder.js';
 import type { AnswerBuilder } from './answer-builder.js';
 import type { Answer, QueryContext, Stage } from './context.js';
@@ -9,7 +11,7 @@ import { blockStage } from './stages/block.js';
 import { ednsVersionStage } from './stages/edns-version.js';
 import { ntpRedirectStage } from './stages/ntp-redirect.js';
 import { queryClassStage } from './stages/query-class.js';
-import { rateLimitStage, type DnsRateLimitConfig } from './stages/rate-limit.js';
+import { rateLimitStage } from './stages/rate-limit.js';
 import { unlistedPolicyStage } from './stages/unlisted-policy.js';
 
 export interface ChainDeps {
@@ -17,6 +19,8 @@ export interface ChainDeps {
   readonly forwarder: Forwarder;
   readonly localAddresses: LocalAddressPicker;
   readonly rateLimit: DnsRateLimitConfig;
+  /** The daemon's one DNS limiter: its buckets outlive reloads. */
+  readonly rateLimiter: RateLimiter;
 }
 
 /** The order of the query stages, written once. Each position says why it sits there. */
@@ -25,7 +29,7 @@ export function buildChain(deps: ChainDeps): readonly Stage[] {
   const forwarder = minimalAnyForwarder(deps.forwarder, deps.answers.serverPayload);
   return [
     // First: a flood is cut before any other work, whoever sends it (refused clients included).
-    rateLimitStage(deps.answers, deps.rateLimit),
+    rateLimitStage(deps.answers, deps.rateLimit, deps.rateLimiter),
     // A client we do not serve learns nothing, not even whether its packet was odd.
     accessStage(deps.answers),
     // Protocol checks before any data decision: a BADVERS client must retry with version 0.

@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config-schema.js';
-import { FLAG_CD, FLAG_TC, QType, RCode } from '../dns/wire/constants.js';
+import { DEFAULT_EDNS_PAYLOAD, FLAG_CD, FLAG_TC, QType, RCode } from '../dns/wire/constants.js';
 import { canonicalQuestion, encodeUpstreamQuery } from '../dns/wire/question.js';
 import { buildRelay, type StoredReply } from '../dns/wire/relay.js';
 import { buildError, encodeName } from '../dns/wire/response.js';
@@ -75,7 +75,7 @@ export class UpstreamForwarder implements Forwarder {
     this.readFile = deps.readFile ?? ((path) => readFile(path, 'utf8'));
     this.failures = new FailureLog(deps.logger, deps.failureLogIntervalMs ?? 60_000, deps.timers ?? realTimers);
     // Until start(): no upstream, so every forwarded name gets SERVFAIL.
-    this.settings = { timeoutMs: 2000, maxOutstanding: 1, serverPayload: 1232, clamp: { minTtl: 0, maxTtl: 0 } };
+    this.settings = { timeoutMs: 2000, maxOutstanding: 1, serverPayload: DEFAULT_EDNS_PAYLOAD, clamp: { minTtl: 0, maxTtl: 0 } };
     this.cache = new AnswerCache({ maxEntries: 0, maxBytes: 0 }, this.now);
   }
 

@@ -13,7 +13,7 @@ const WINDOW = 64;
 async function server(): Promise<void> {
   const handle = await startNtpServer({
     listen: ['127.0.0.1'], port: 0, stratum: 3, localStratum: 10, notBefore: new Date('2020-01-01T00:00:00Z'),
-    rateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000, maxClients: 4096, overLimit: 'drop', leakProbability: 0 },
+    rateLimit: { enabled: true, ratePerSecond: 1_000_000, burst: 1_000_000, maxClients: 4096, overLimit: 'drop', leakProbability: 0 },
   }, { logger: pino({ level: 'silent' }), classify: () => ({ allowed: true, group: 'default' }) });
   process.stdout.write(`${JSON.stringify({ port: handle.addresses()[0]!.port })}\n`);
   const stop = (): void => { void handle.close().then(() => process.exit(0)); };

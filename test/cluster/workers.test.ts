@@ -55,5 +55,6 @@ test('--workers rejects nonsense', async () => {
   const { runCli } = await import('../helpers/daemon.js');
   const result = await runCli(['serve', '--workers', '0']);
   assert.notEqual(result.code, 0);
-  assert.match(result.stderr, /--workers must be a whole number/);
+  assert.match(result.stderr, /--workers: expected an integer from 1 to 64, got 0/);
+  assert.equal(result.code, 2);
 });

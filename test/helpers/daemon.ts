@@ -30,7 +30,8 @@ export async function tempDir(files: Record<string, string> = {}): Promise<strin
 }
 
 /**
- * Starts the real daemon (`node dist/src/main.js serve`) on loopback with ephemeral ports and
+ * Starts the real daemon (`node dist/src/main.js serve`) on loopback with ephemeral ports
+ * (CAMSHIM_TEST_EPHEMERAL_PORTS=1 lets port 0 through) and
  * waits for its start-up log line, which names the ports it bound.
  */
 export async function startDaemon(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunningDaemon> {
@@ -38,7 +39,8 @@ export async function startDaemon(args: readonly string[], options: { timeoutMs?
   // Tests never read the host's resolver list (the system resolver is not on loopback here).
   const resolvConf = args.includes('--resolv-conf') ? [] : ['--resolv-conf', '/dev/null'];
   const fullArgs = [MAIN, 'serve', ...(hasListen ? [] : ['--listen', '127.0.0.1', '--listen', '::1']), ...(args.includes('--dns-port') ? [] : ['--dns-port', '0']), ...(args.includes('--ntp-port') ? [] : ['--ntp-port', '0']), ...resolvConf, ...args];
-  const child = spawn(process.execPath, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  // Port 0 means "any free port" only for test runs (for a user it is an error, or no NTP server).
+  const child = spawn(process.execPath, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CAMSHIM_TEST_EPHEMERAL_PORTS: '1', ...options.env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.setEncoding('utf8');

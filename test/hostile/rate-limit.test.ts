@@ -14,6 +14,8 @@ import { decodeQuery } from '../../src/dns/wire/query.js';
 import { responseLimit } from '../../src/dns/wire/response.js';
 import { AnswerBuilder } from '../../src/pipeline/answer-builder.js';
 import type { QueryContext } from '../../src/pipeline/context.js';
+import { clientRateLimiter, limiterOptions } from '../../src/net/client-rate-limit.js';
+import type { RateLimiter } from '../../src/net/rate-limiter.js';
 import { rateLimitStage } from '../../src/pipeline/stages/rate-limit.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
 import { percentile, udpBlast, udpLoad } from './load.js';
@@ -30,11 +32,12 @@ function contextFrom(address: string): QueryContext {
 
 describe('rate-limit stage (injected clock)', () => {
   const answers = new AnswerBuilder(3600, 1232, 60, 1);
-  const config = { enabled: true, queriesPerSecond: 10, burst: 20, maxClients: 64, overLimit: 'refuse' as const };
+  const config = { enabled: true, ratePerSecond: 10, burst: 20, maxClients: 64, overLimit: 'refuse' as const, leakProbability: 0 };
+  const limiter = (settings: typeof config, nowMs: () => number = () => performance.now()): RateLimiter => clientRateLimiter(settings, { nowMs });
 
   test('burst then limited; REFUSED is no larger than the query; refills at the configured rate', () => {
     let now = 1_000_000;
-    const stage = rateLimitStage(answers, config, () => now);
+    const stage = rateLimitStage(answers, config, limiter(config, () => now));
     const context = contextFrom('192.168.20.7');
     for (let i = 0; i < 20; i++) assert.equal(stage.decide(context), undefined);
     const limited = stage.decide(context);
@@ -50,7 +53,7 @@ describe('rate-limit stage (injected clock)', () => {
 
   test('the clock stepping backwards refills nothing and wedges nothing; a step forwards refills only up to the burst', () => {
     let now = 5_000_000;
-    const stage = rateLimitStage(answers, config, () => now);
+    const stage = rateLimitStage(answers, config, limiter(config, () => now));
     const context = contextFrom('10.0.0.1');
     for (let i = 0; i < 25; i++) stage.decide(context);
     now -= 3_600_000; // an hour back
@@ -67,7 +70,7 @@ describe('rate-limit stage (injected clock)', () => {
 
   test('memory is bounded by maxClients whatever the number of sources; an evicted client comes back with a full bucket', () => {
     const now = 0;
-    const stage = rateLimitStage(answers, { ...config, maxClients: 64 }, () => now);
+    const stage = rateLimitStage(answers, { ...config, maxClients: 64 }, limiter({ ...config, maxClients: 64 }, () => now));
     const heapBefore = process.memoryUsage().heapUsed;
     for (let i = 0; i < 200_000; i++) stage.decide(contextFrom(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
     const heapAfter = process.memoryUsage().heapUsed;
@@ -75,8 +78,30 @@ describe('rate-limit stage (injected clock)', () => {
     assert.equal(stage.decide(contextFrom('10.0.0.0')), undefined, 'evicted: fails open, never blocks a client forever');
   });
 
+  test('a reload keeps every bucket: the new stage shares the daemon\'s limiter, and new settings refill nothing', () => {
+    let now = 1_000_000;
+    const shared = limiter(config, () => now);
+    const context = contextFrom('192.168.20.8');
+    const first = rateLimitStage(answers, config, shared);
+    for (let i = 0; i < 20; i++) assert.equal(first.decide(context), undefined);
+    assert.equal(first.decide(context)?.kind, 'rate-limited');
+    // What app.ts does on SIGHUP: new settings into the same limiter, a new stage around it.
+    const next = { ...config, burst: 50, overLimit: 'drop' as const };
+    shared.reconfigure(limiterOptions(next));
+    const second = rateLimitStage(answers, next, shared);
+    const dropped = second.decide(context);
+    assert.deepEqual([dropped?.kind, dropped?.drop], ['rate-limited', true], 'still over the limit after the reload, and dropped now');
+    now += 1000; // the new settings' refill: 10 tokens a second, up to the new burst
+    let passed = 0;
+    for (let i = 0; i < 30; i++) if (second.decide(context) === undefined) passed++;
+    assert.equal(passed, 10);
+    // A smaller table forgets the least recently seen clients (who come back with a full bucket).
+    shared.reconfigure(limiterOptions({ ...next, maxClients: 16 }));
+    assert.ok(shared.size <= 16);
+  });
+
   test('disabled: passes everything', () => {
-    const stage = rateLimitStage(answers, { ...config, enabled: false });
+    const stage = rateLimitStage(answers, { ...config, enabled: false }, limiter(config));
     for (let i = 0; i < 1000; i++) assert.equal(stage.decide(contextFrom('10.0.0.1')), undefined);
   });
 });
@@ -85,7 +110,7 @@ const rateConfig = (overLimit: 'refuse' | 'drop'): string => `
 dns:
   rateLimit:
     enabled: true
-    queriesPerSecond: 50
+    ratePerSecond: 50
     burst: 100
     maxClients: 256
     overLimit: ${overLimit}
@@ -152,6 +177,26 @@ describe('rate limiting in the live daemon', () => {
       const dropped = await udpLoad('127.0.0.1', port, 2000, (index) => encodeQuery('flood.cloud.vendor.example', QType.A, { id: index }), { window: 200, timeoutMs: 300 });
       console.log(`# rate limit (drop): ${dropped.sent} queries, ${dropped.answered} answered`);
       assert.ok(dropped.answered <= 100 + 50 * (dropped.ms / 1000) + 10);
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+    }
+  });
+});
+
+describe('rate limits across a reload', () => {
+  test('SIGHUP keeps every DNS bucket: a client that used its burst does not get a new one', async () => {
+    const config = 'dns:\n  rateLimit: { enabled: true, ratePerSecond: 0.01, burst: 5, overLimit: drop }\naccess:\n  allow: [127.0.0.0/8]\n';
+    const dir = await tempDir({ 'config.yaml': config });
+    const daemon = await startDaemon(['--config', path.join(dir, 'config.yaml'), '--listen', '127.0.0.1']);
+    try {
+      const port = daemon.port('udp', 4);
+      const send = (count: number): Promise<{ answered: number }> =>
+        udpLoad('127.0.0.1', port, count, (index) => encodeQuery(`q${index}.example`, QType.A, { id: index }), { window: 1, timeoutMs: 200 });
+      assert.equal((await send(8)).answered, 5, 'the burst, then nothing');
+      const mark = daemon.logs.length;
+      daemon.process.kill('SIGHUP');
+      assert.equal((await daemon.waitForLog((line) => line.event === 'reload', 5000, mark)).applied, true);
+      assert.equal((await send(5)).answered, 0, 'the bucket is still empty after the reload');
     } finally {
       assert.equal(await daemon.stop(), 0);
     }

@@ -98,7 +98,7 @@ test('redirect wins over block by chain order, for any list set', async () => {
   assert.ok(match.block >= 0 && match.redirect >= 0, 'the table reports both the block and the redirect rule');
   const order = buildChain({
     answers: {} as never, forwarder: {} as never, localAddresses: {} as never,
-    rateLimit: defaultConfig().dns.rateLimit,
+    rateLimit: defaultConfig().dns.rateLimit, rateLimiter: {} as never,
   }).map((stage) => stage.name);
   assert.ok(order.indexOf('ntp-redirect') >= 0 && order.indexOf('ntp-redirect') < order.indexOf('block'), order.join(' > '));
 });

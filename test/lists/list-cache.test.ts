@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { defaultConfig } from '../../src/config/load-config.js';
+import { configFrom } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/config-schema.js';
 import { emptyMatch, type MatchFilter } from '../../src/lists/domain-table.js';
 import { CACHE_FILE } from '../../src/lists/list-cache.js';
@@ -11,14 +11,15 @@ import { tempDir } from '../helpers/daemon.js';
 
 const BUNDLED = path.resolve(import.meta.dirname, '../../../lists');
 
+/** The test's list and cache, with `lists` settings changed by `change` (configs are frozen: each change is a new one). */
+function listConfig(dir: string, change: Record<string, unknown> = {}, cache: Record<string, unknown> = {}): Config {
+  return configFrom({ lists: { bundled: false, sources: [{ path: path.join(dir, 'big.list'), name: 'big' }], cache: { enabled: true, dir: path.join(dir, 'cache'), minRules: 10, ...cache }, ...change } });
+}
+
 async function setup(): Promise<{ dir: string; listFile: string; config: Config }> {
   const names = Array.from({ length: 300 }, (_, i) => `host${i}.vendor${i % 7}.example`);
   const dir = await tempDir({ 'big.list': `# test list\n${names.join('\n')}\n*.p2p.example\n=only.example\n` });
-  const config = defaultConfig();
-  config.lists.bundled = false;
-  config.lists.sources = [{ path: path.join(dir, 'big.list'), kind: 'block', name: 'big' }];
-  config.lists.cache = { enabled: true, dir: path.join(dir, 'cache'), minRules: 10 };
-  return { dir, listFile: path.join(dir, 'big.list'), config };
+  return { dir, listFile: path.join(dir, 'big.list'), config: listConfig(dir) };
 }
 
 const all: MatchFilter = { lists: new Uint8Array(8).fill(1), redirects: true };
@@ -57,10 +58,9 @@ test('a changed source invalidates the cache: the new text is loaded and the cac
 });
 
 test('a changed setting (neverBlockOverride) invalidates the cache', async () => {
-  const { config } = await setup();
+  const { config, dir } = await setup();
   await loadListSet(config, { bundledDir: BUNDLED });
-  config.lists.neverBlockOverride = ['example.org'];
-  assert.equal((await loadListSet(config, { bundledDir: BUNDLED })).cache.status, 'written');
+  assert.equal((await loadListSet(listConfig(dir, { neverBlockOverride: ['example.org'] }), { bundledDir: BUNDLED })).cache.status, 'written');
 });
 
 test('a damaged or foreign cache file falls back to the text and is replaced', async () => {
@@ -80,19 +80,16 @@ test('a damaged or foreign cache file falls back to the text and is replaced', a
 });
 
 test('small list sets and a disabled cache write no cache file', async () => {
-  const { config, dir } = await setup();
-  config.lists.cache.minRules = 100_000;
-  assert.equal((await loadListSet(config, { bundledDir: BUNDLED })).cache.status, 'off');
-  config.lists.cache = { ...config.lists.cache, enabled: false, minRules: 1 };
-  assert.equal((await loadListSet(config, { bundledDir: BUNDLED })).cache.status, 'off');
+  const { dir } = await setup();
+  assert.equal((await loadListSet(listConfig(dir, {}, { minRules: 100_000 }), { bundledDir: BUNDLED })).cache.status, 'off');
+  assert.equal((await loadListSet(listConfig(dir, {}, { enabled: false, minRules: 1 }), { bundledDir: BUNDLED })).cache.status, 'off');
   await assert.rejects(stat(path.join(dir, 'cache', CACHE_FILE)));
 });
 
 test('an unwritable cache folder is a warning, not a failure', async () => {
-  const { config, dir } = await setup();
+  const { dir } = await setup();
   await writeFile(path.join(dir, 'file'), 'x');
-  config.lists.cache.dir = path.join(dir, 'file', 'sub');
-  const loaded = await loadListSet(config, { bundledDir: BUNDLED });
+  const loaded = await loadListSet(listConfig(dir, {}, { dir: path.join(dir, 'file', 'sub') }), { bundledDir: BUNDLED });
   assert.equal(loaded.errors.length, 0);
   assert.ok(loaded.warnings.some((w) => w.code === 'LIST_CACHE'));
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { defaultConfig } from '../../src/config/load-config.js';
+import { configFrom } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/config-schema.js';
 import { CamshimError } from '../../src/errors.js';
 import { loadListSet, type ListSet } from '../../src/lists/list-set.js';
@@ -26,10 +26,10 @@ async function fixture(cacheEnabled: boolean): Promise<Config> {
     'vendor.list': `# vendor: Test\n${names.join('\n')}\n*.p2p.example\nbad name here\n${cacheEnabled ? '' : 's3.amazonaws.com\n'}`,
     'allow.txt': '@@||ok.vendor1.example^\n',
   });
-  const config = defaultConfig();
-  config.lists.sources = [{ path: path.join(dir, 'vendor.list'), kind: 'block', name: undefined }, { path: path.join(dir, 'allow.txt'), kind: 'allow', name: undefined }];
-  config.lists.cache = { enabled: cacheEnabled, dir: path.join(dir, 'cache'), minRules: 10 };
-  return config;
+  return configFrom({ lists: {
+    sources: [{ path: path.join(dir, 'vendor.list') }, { path: path.join(dir, 'allow.txt'), kind: 'allow' }],
+    cache: { enabled: cacheEnabled, dir: path.join(dir, 'cache'), minRules: 10 },
+  } });
 }
 
 test('a list set built on a thread is the one built in-process: table bytes, lists, problems', async () => {

@@ -106,7 +106,7 @@ async function withinBound(t: TestContext, label: string, measure: () => Promise
 }
 
 async function startServer(port: number, listen: string[]): Promise<NtpServerHandle> {
-  const handle = await startNtpServer(testOptions({ port, listen, rateLimit: { ratePerSecond: 100, burst: 100, maxClients: 64, overLimit: 'kod', leakProbability: 0 } }), {
+  const handle = await startNtpServer(testOptions({ port, listen, rateLimit: { enabled: true, ratePerSecond: 100, burst: 100, maxClients: 64, overLimit: 'kod', leakProbability: 0 } }), {
     logger: captureLogger('warn').logger,
     classify: () => ({ allowed: true, group: 'test' }),
     syncStatus: fixedStatus(synced({ rootDelay: 0.0005, rootDispersion: 0.0005 })),

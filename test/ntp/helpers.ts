@@ -5,7 +5,8 @@ import pino, { type Logger } from 'pino';
 import type { StepCheck } from '../../src/ntp/clock.js';
 import { encodeHeader, NTP_HEADER_LENGTH, type NtpHeader } from '../../src/ntp/packet.js';
 import type { NtpClock, NtpServerOptions, NtpTimers } from '../../src/ntp/server.js';
-import { NTP_DEFAULTS } from '../../src/ntp/server.js';
+import { defaultConfig } from '../../src/config/load-config.js';
+import { ntpOptionsFromConfig } from '../../src/ntp/options-from-config.js';
 import type { HostSync, SyncStatusSource } from '../../src/ntp/sync-status.js';
 
 /** A transmit timestamp whose low bits do not survive a trip through a double. */
@@ -76,7 +77,8 @@ export function captureLogger(level: pino.Level = 'info'): CapturedLogger {
 }
 
 export function testOptions(overrides: Partial<NtpServerOptions> = {}): NtpServerOptions {
-  return { ...NTP_DEFAULTS, port: 0, listen: ['127.0.0.1'], notBefore: NOT_BEFORE, ...overrides };
+  // The config's defaults: the server is tested with what the daemon gives it.
+  return { ...ntpOptionsFromConfig(defaultConfig())!, port: 0, listen: ['127.0.0.1'], notBefore: NOT_BEFORE, ...overrides };
 }
 
 export interface RequestFields {

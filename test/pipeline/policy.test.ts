@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import dns2 from 'dns2';
 import pino from 'pino';
 import { prepareState } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { DnsStats } from '../../src/dns/dns-stats.js';
 import { QueryHandler } from '../../src/dns/query-handler.js';
 import { QType, RCode } from '../../src/dns/wire/constants.js';
@@ -32,7 +33,7 @@ async function setup(configText: string): Promise<{ handler: QueryHandler; logs:
     'other.list': 'other.example\n',
   });
   const dir = await tempDir({ 'config.yaml': configText, 'allow.txt': '@@||ok.cloud.vendor.example^\n' });
-  const { state, problems } = await prepareState(path.join(dir, 'config.yaml'), {}, 1, { bundledListsDir: bundled, interfaces });
+  const { state, problems } = await prepareState(await loadConfig(path.join(dir, 'config.yaml')), 1, { bundledListsDir: bundled, interfaces });
   assert.deepEqual(problems, []);
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>); } });
@@ -137,7 +138,7 @@ test('an override address for NTP names wins over interface choice', async () =>
 test('a group naming an unknown list is a config problem with its path', async () => {
   const bundled = await tempDir({ 'ntp-hosts': 'pool.ntp.org\n', 'never-block': '', 'vendor.list': 'a.example\n' });
   const dir = await tempDir({ 'c.yaml': 'groups:\n  - name: g\n    clients: [10.0.0.0/8]\n    lists: [vendor, nosuch]\n' });
-  const { state, problems } = await prepareState(path.join(dir, 'c.yaml'), {}, 1, { bundledListsDir: bundled });
+  const { state, problems } = await prepareState(await loadConfig(path.join(dir, 'c.yaml')), 1, { bundledListsDir: bundled });
   assert.equal(state, undefined);
   assert.equal(problems[0]?.path, 'groups[0].lists[1]');
   assert.match(problems[0]!.message, /no list named "nosuch"; loaded lists: vendor/);
@@ -146,19 +147,19 @@ test('a group naming an unknown list is a config problem with its path', async (
 test('never-block: a suffix rule covering shared infrastructure is an error naming the line; exact names are fine; override works', async () => {
   const bundled = await tempDir({ 'ntp-hosts': '', 'never-block': 's3.amazonaws.com\nonvif.org\n' });
   const dir = await tempDir({ 'bad.list': 'good.example\namazonaws.com\n=bucket.s3.amazonaws.com\nx.s3.amazonaws.com\n*.onvif.org\n', 'c.yaml': 'lists:\n  sources: [{path: bad.list}]\n' });
-  const { problems, lists } = await prepareState(path.join(dir, 'c.yaml'), {}, 1, { bundledListsDir: bundled });
+  const { problems, lists } = await prepareState(await loadConfig(path.join(dir, 'c.yaml')), 1, { bundledListsDir: bundled });
   assert.deepEqual(problems.map((p) => [p.code, p.line]), [['LIST_NEVER_BLOCK', 2], ['LIST_NEVER_BLOCK', 4], ['LIST_NEVER_BLOCK', 5]]);
   assert.match(problems[0]!.message, /would sinkhole never-block name "s3.amazonaws.com"/);
   assert.equal(lists.table.ruleCount, 2);
   await writeFile(path.join(dir, 'c.yaml'), 'lists:\n  sources: [{path: bad.list}]\n  neverBlockOverride: [amazonaws.com, x.s3.amazonaws.com, onvif.org]\n');
-  const overridden = await prepareState(path.join(dir, 'c.yaml'), {}, 1, { bundledListsDir: bundled });
+  const overridden = await prepareState(await loadConfig(path.join(dir, 'c.yaml')), 1, { bundledListsDir: bundled });
   assert.deepEqual(overridden.problems, []);
 });
 
 test('a list that is mostly garbage is rejected whole', async () => {
   const bundled = await tempDir({ 'ntp-hosts': '', 'never-block': '' });
   const dir = await tempDir({ 'junk.list': '<html>\n<body>404 not found</body>\n</html>\nok.example\n<p>x</p>\n', 'c.yaml': 'lists:\n  sources: [{path: junk.list}]\n' });
-  const { problems, lists } = await prepareState(path.join(dir, 'c.yaml'), {}, 1, { bundledListsDir: bundled });
+  const { problems, lists } = await prepareState(await loadConfig(path.join(dir, 'c.yaml')), 1, { bundledListsDir: bundled });
   assert.equal(problems[0]?.code, 'LIST_INVALID');
   assert.match(problems[0]!.message, /does not look like a domain list/);
   assert.equal(lists.table.ruleCount, 0);
@@ -173,7 +174,7 @@ test('a garbage list between good ones is taken out whole: its names, its never-
     'z.list': 'last.example\nshared.example\n',
     'c.yaml': 'lists:\n  sources: [{path: a.list}, {path: junk.list}, {path: z.list}]\n',
   });
-  const { problems, lists } = await prepareState(path.join(dir, 'c.yaml'), {}, 1, { bundledListsDir: bundled });
+  const { problems, lists } = await prepareState(await loadConfig(path.join(dir, 'c.yaml')), 1, { bundledListsDir: bundled });
   assert.deepEqual(problems.map((p) => p.code), ['LIST_INVALID']);
   assert.match(problems[0]!.message, /5 of 7 lines are not rules/);
   assert.deepEqual(lists.lists.map((list) => list.name), ['ntp-hosts', 'a', 'z']);

@@ -1,10 +1,7 @@
-import { configSchema, type Config } from '../../src/config/config-schema.js';
-import type { Problem } from '../../src/errors.js';
+import type { Config } from '../../src/config/config-schema.js';
+import { configFrom } from '../../src/config/load-config.js';
 
 /** A full config from a partial object, through the real schema (defaults included). */
 export function parseConfig(input: Record<string, unknown>): Config {
-  const problems: Problem[] = [];
-  const config = configSchema.check(input, '', problems);
-  if (problems.length > 0 || typeof config === 'symbol') throw new Error(JSON.stringify(problems));
-  return config;
+  return configFrom(input);
 }

@@ -306,7 +306,7 @@ export async function stormPhase(context: BenchContext, dataset: Dataset): Promi
   const variants = [
     { variant: 'no storm', storm: false, rateLimit: undefined },
     { variant: 'storm, no rate limit', storm: true, rateLimit: undefined },
-    { variant: 'storm, rate limit (100 q/s, burst 200, drop)', storm: true, rateLimit: { queriesPerSecond: 100, burst: 200, overLimit: 'drop' as const } },
+    { variant: 'storm, rate limit (100 q/s, burst 200, drop)', storm: true, rateLimit: { ratePerSecond: 100, burst: 200, overLimit: 'drop' as const } },
   ];
   const results: StormResult[] = [];
   for (const variant of variants) {

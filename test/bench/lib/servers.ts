@@ -32,7 +32,7 @@ export interface ServerSpec {
   /** camshim only. */
   readonly workers?: number;
   readonly cacheDir?: string;
-  readonly rateLimit?: { queriesPerSecond: number; burst: number; overLimit: 'refuse' | 'drop' };
+  readonly rateLimit?: { ratePerSecond: number; burst: number; overLimit: 'refuse' | 'drop' };
   /** camshim only: an empty list (the baseline for memory). */
   readonly emptyList?: boolean;
 }
@@ -85,7 +85,7 @@ async function camshimArgs(spec: ServerSpec): Promise<string[]> {
     'dns:',
     '  tcp: { enabled: false }',
     ...(spec.rateLimit === undefined ? [] : [
-      `  rateLimit: { enabled: true, queriesPerSecond: ${spec.rateLimit.queriesPerSecond}, burst: ${spec.rateLimit.burst}, overLimit: ${spec.rateLimit.overLimit} }`,
+      `  rateLimit: { enabled: true, ratePerSecond: ${spec.rateLimit.ratePerSecond}, burst: ${spec.rateLimit.burst}, overLimit: ${spec.rateLimit.overLimit} }`,
     ]),
     'lists:',
     '  bundled: false',

@@ -1,0 +1,128 @@
+import ipaddr from 'ipaddr.js';
+import * as z from 'zod';
+import { isIpAddress } from '../net/ip-text.js';
+import { parseUpstreamAddress } from '../upstream/upstream-address.js';
+
+/**
+ * The value kinds of the config file, as zod schemas. Every one reports problems the same way,
+ * "expected WHAT, got VALUE" (or "missing; expected WHAT"), so a user reads one style of message
+ * whatever the field; load-config adds the dotted path. Each also carries its description into
+ * the JSON Schema that editors use.
+ */
+
+/** How a value the user wrote is shown in a message: short, and never the whole of a long string. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  return String(value);
+}
+
+/** The error option that gives every issue of a field the one message shape. */
+function expecting(what: string): { error: (issue: { input?: unknown }) => string } {
+  return { error: (issue) => (issue.input === undefined ? `missing; expected ${what}` : `expected ${what}, got ${describeValue(issue.input)}`) };
+}
+
+export function integer(min: number, max: number, what = `an integer from ${min} to ${max}`) {
+  return z.int(expecting(what)).min(min, expecting(what)).max(max, expecting(what));
+}
+
+export function number(min: number, max: number) {
+  const what = `a number from ${min} to ${max}`;
+  return z.number(expecting(what)).min(min, expecting(what)).max(max, expecting(what));
+}
+
+/** A port a server binds. 0 is never a port a user means (the kernel would pick one at random). */
+export function port() {
+  return integer(1, 65535, 'a port number from 1 to 65535');
+}
+
+export function boolean() {
+  return z.boolean(expecting('true or false'));
+}
+
+export function string(what: string, pattern?: RegExp) {
+  const base = z.string(expecting(what));
+  return pattern === undefined ? base : base.regex(pattern, expecting(what));
+}
+
+/** A name other settings refer to (groups, lists). */
+export function name() {
+  return string('a name of letters, digits, _ . -', /^[A-Za-z0-9_.-]{1,64}$/);
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
+  return z.enum(choices, expecting(`one of ${choices.map((c) => `"${c}"`).join(', ')}`));
+}
+
+export function list<T extends z.ZodType>(item: T, what: string, options: { min?: number } = {}) {
+  const base = z.array(item, expecting(`a list of ${what}`));
+  return options.min === undefined ? base : base.min(options.min, { error: () => `expected at least ${options.min} item(s)` });
+}
+
+/**
+ * A mapping with known keys only: an unknown key is an error that names the keys allowed (a
+ * misspelt key silently ignored would leave a setting at its default without a word).
+ */
+export function section<S extends z.ZodRawShape>(shape: S) {
+  const keys = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key; expected one of: ${keys}`
+      : issue.input === undefined ? 'missing; expected a mapping' : `expected a mapping, got ${describeValue(issue.input)}`),
+  });
+}
+
+/** An IPv4 or IPv6 address, in its normal text form. */
+export function ipAddress() {
+  const what = 'an IPv4 or IPv6 address';
+  return z.string(expecting(what)).refine(isIpAddress, expecting(what)).transform((value) => ipaddr.parse(value).toString());
+}
+
+export function ipv4Address() {
+  const what = 'an IPv4 address';
+  return z.string(expecting(what)).refine((value) => ipaddr.IPv4.isValidFourPartDecimal(value), expecting(what));
+}
+
+export function ipv6Address() {
+  const what = 'an IPv6 address';
+  return z.string(expecting(what)).refine((value) => ipaddr.IPv6.isValid(value), expecting(what)).transform((value) => ipaddr.IPv6.parse(value).toString());
+}
+
+/** A network in CIDR notation (a bare address means a single host), normalised. */
+export function cidr() {
+  const what = 'a network such as 192.168.20.0/24 or fd00::/8';
+  return z.string(expecting(what)).refine((value) => normalCidr(value) !== undefined, expecting(what)).transform((value) => normalCidr(value)!);
+}
+
+function normalCidr(value: string): string | undefined {
+  try {
+    if (value.includes('/')) {
+      const [address, bits] = ipaddr.parseCIDR(value);
+      return `${address.toString()}/${bits}`;
+    }
+    const address = ipaddr.parse(value);
+    return `${address.toString()}/${address.kind() === 'ipv4' ? 32 : 128}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A domain name as written in config: lower-cased, trailing dot removed. */
+export function domainName() {
+  const what = 'a domain name such as time.example.com';
+  const label = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+  const normal = (value: string): string => value.toLowerCase().replace(/\.$/, '');
+  return z.string(expecting(what))
+    .refine((value) => {
+      const text = normal(value);
+      return text.length > 0 && text.length <= 253 && text.split('.').every((part) => label.test(part));
+    }, expecting(what))
+    .transform(normal);
+}
+
+/** An upstream DNS server: an address, never a host name (resolving it would need DNS, which is us). */
+export function upstreamAddress() {
+  const what = 'an upstream as IP[:port] or [IPv6]:port (host names are not accepted)';
+  return z.string(expecting(what)).refine((value) => typeof parseUpstreamAddress(value) !== 'string', expecting(what));
+}
