@@ -256,16 +256,19 @@ export class UpstreamForwarder implements Forwarder {
       const settings = this.settings;
       const deadline = this.now() + settings.timeoutMs;
       const start = this.preferred % upstreams.length;
-      // Down upstreams are left out (the health timer re-checks them); none left: SERVFAIL at once.
-      const order: { upstream: UpstreamAddress; index: number }[] = [];
+      // Down upstreams are left out while another is up (the health timer re-checks them). When
+      // every one is down they are all tried as usual: a lost route fails at once (SERVFAIL
+      // without waiting), and the first answer brings forwarding back without waiting for a check.
+      const all: { upstream: UpstreamAddress; index: number }[] = [];
       for (let offset = 0; offset < upstreams.length; offset++) {
         const index = (start + offset) % upstreams.length;
-        const upstream = upstreams[index]!;
-        if (this.health.isUp(upstream.label)) order.push({ upstream, index });
-        else this.stats.counters(upstream.label).skipped++;
+        all.push({ upstream: upstreams[index]!, index });
       }
+      const up = all.filter((entry) => this.health.isUp(entry.upstream.label));
+      const order = up.length === 0 ? all : up;
+      if (up.length > 0) for (const entry of all) if (!up.includes(entry)) this.stats.counters(entry.upstream.label).skipped++;
       let fallback: { stored: StoredReply; from: string } | undefined;
-      let lastFailure = order.length === 0 ? 'every upstream is down' : 'no upstream answered';
+      let lastFailure = 'no upstream answered';
       for (let tried = 0; tried < order.length; tried++) {
         const { upstream, index } = order[tried]!;
         const remaining = deadline - this.now();

@@ -43,9 +43,9 @@ interface State {
 }
 
 /**
- * Up/down state per upstream. A down upstream gets no client queries (they fail over, or get
- * SERVFAIL at once when every upstream is down) and is re-checked on a timer with doubling
- * backoff, so forwarding comes back by itself when the route does, with or without traffic.
+ * Up/down state per upstream. The forwarder skips a down upstream while another is up, and
+ * re-checks it on a timer with doubling backoff, so it comes back by itself when the route
+ * does, with or without traffic; any answer from it (a check or a client query) brings it back.
  * Logs exactly one line per change: `upstream-down` at warn, `upstream-up` at info.
  */
 export class UpstreamHealth {
@@ -139,7 +139,7 @@ export class UpstreamHealth {
     state.checksWhileDown = 0;
     this.deps.counters(label).downs++;
     this.deps.logger.warn({ event: 'upstream-down', upstream: label, reason, retryMs: state.retryMs },
-      `upstream ${label} down: ${reason}; its queries fail over (SERVFAIL when no upstream is left) until a check query, retried with backoff up to ${this.settings.maxRetryMs / 1000} s, is answered`);
+      `upstream ${label} down: ${reason}; other upstreams are asked first, and a check query is retried with backoff (up to every ${this.settings.maxRetryMs / 1000} s) until it answers`);
     this.schedule(label, state);
   }
 

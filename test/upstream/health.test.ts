@@ -106,30 +106,28 @@ describe('forwarder with a down upstream', () => {
   const cleanup: (() => Promise<void>)[] = [];
   after(async () => { for (const step of cleanup) await step(); });
 
-  it('fails fast while the upstream is down, re-checks on its timer, and forwards again once it answers', async () => {
+  it('skips a down upstream while another answers, re-checks it on its timer, and uses it again once it answers', async () => {
     // A port with nothing on it: ICMP port unreachable, the loopback stand-in for a lost route.
     const placeholder = await fakeUpstream(() => {});
     const port = placeholder.port;
     await placeholder.close();
+    const good = await fakeUpstream((query, reply) => reply(makeReply(query, { answers: [aRecord('192.0.2.1', 0)] })));
+    cleanup.push(() => good.close());
     const timers = new ManualTimers();
     const { logger, lines } = memoryLogger('info');
     const forwarder = new UpstreamForwarder({ logger, loopProbe: false, timers });
     cleanup.push(() => forwarder.close());
-    await forwarder.start(parseConfig({ upstream: { servers: [`127.0.0.1:${port}`], timeoutMs: 1500 } }), SELF);
-    const label = `127.0.0.1:${port}`;
-    const first = await forwarder.forward(contextFor(encodeQuery('a.example.test', 1)));
-    assert.equal(rcodeOf(first), 2);
-    assert.equal(forwarder.stats.upstreams.get(label)!.downs, 1);
+    const dead = `127.0.0.1:${port}`;
+    await forwarder.start(parseConfig({ upstream: { servers: [dead, good.label], timeoutMs: 1500 } }), SELF);
     const started = performance.now();
-    for (let i = 0; i < 20; i++) assert.equal(rcodeOf(await forwarder.forward(contextFor(encodeQuery(`n${i}.example.test`, 1)))), 2);
-    assert.ok(performance.now() - started < 500, 'SERVFAIL at once while down');
-    assert.equal(forwarder.stats.upstreams.get(label)!.skipped, 20);
-    assert.equal(forwarder.stats.upstreams.get(label)!.queries, 1, 'nothing sent while down');
+    for (let i = 0; i < 20; i++) assert.equal(rcodeOf(await forwarder.forward(contextFor(encodeQuery(`n${i}.example.test`, 1)))), 0);
+    assert.ok(performance.now() - started < 1000, 'no query waited on the dead upstream');
+    const counters = forwarder.stats.upstreams.get(dead)!;
+    assert.deepEqual([counters.queries, counters.downs, counters.skipped], [1, 1, 19], 'tried once, then skipped');
     // Still nothing there: the check fails and the next one waits twice as long.
     timers.fire(1000);
-    await waitFor(() => forwarder.stats.upstreams.get(label)!.checkFailures === 1);
+    await waitFor(() => counters.checkFailures === 1);
     assert.ok(timers.pending().includes(2000));
-    // The upstream comes back on the same port.
     let revived: FakeUpstream;
     try {
       revived = await fakeUpstreamOn(port);
@@ -138,10 +136,28 @@ describe('forwarder with a down upstream', () => {
     }
     cleanup.push(() => revived.close());
     timers.fire(2000);
-    await waitFor(() => forwarder.statsSnapshot().upstreams !== undefined && (forwarder.statsSnapshot().upstreams as Record<string, { state: string }>)[label]!.state === 'up');
-    const back = await forwarder.forward(contextFor(encodeQuery('back.example.test', 1)));
-    assert.equal(rcodeOf(back), 0);
-    assert.deepEqual(lines.filter((line) => typeof line.event === 'string' && String(line.event).startsWith('upstream-')).map((line) => line.event), ['upstream-down', 'upstream-up']);
+    await waitFor(() => (forwarder.statsSnapshot().upstreams as Record<string, { state: string }>)[dead]!.state === 'up');
+    assert.equal(revived.udpQueries.length, 1, 'the check query');
+    assert.deepEqual(lines.filter((line) => String(line.event).startsWith('upstream-')).map((line) => line.event), ['upstream-down', 'upstream-up']);
+  });
+
+  it('with every upstream down, a lost route still gets SERVFAIL at once, and the first answer brings forwarding back', async () => {
+    const placeholder = await fakeUpstream(() => {});
+    const port = placeholder.port;
+    await placeholder.close();
+    const timers = new ManualTimers();
+    const { logger, lines } = memoryLogger('info');
+    const forwarder = new UpstreamForwarder({ logger, loopProbe: false, timers });
+    cleanup.push(() => forwarder.close());
+    await forwarder.start(parseConfig({ upstream: { servers: [`127.0.0.1:${port}`], timeoutMs: 1500 } }), SELF);
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) assert.equal(rcodeOf(await forwarder.forward(contextFor(encodeQuery(`d${i}.example.test`, 1)))), 2);
+    assert.ok(performance.now() - started < 1000, 'SERVFAIL without waiting for the timeout');
+    const revived = await fakeUpstreamOn(port);
+    cleanup.push(() => revived.close());
+    assert.equal(rcodeOf(await forwarder.forward(contextFor(encodeQuery('back.example.test', 1)))), 0);
+    assert.deepEqual(lines.filter((line) => String(line.event).startsWith('upstream-')).map((line) => line.event), ['upstream-down', 'upstream-up']);
+    assert.deepEqual(timers.pending(), [], 'no re-check left once it is up');
   });
 
   it('holds queries that arrive before start() until the upstreams are chosen, and bounds the wait by the timeout', async () => {
