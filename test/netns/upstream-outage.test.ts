@@ -127,4 +127,28 @@ describe('the WAN goes away and comes back under a running daemon', { skip }, ()
     assert.deepEqual(events(daemon, 'upstream-'), ['upstream-down', 'upstream-up'], 'one line per change, none per query');
     assert.equal(daemon.exited(), false);
   });
+
+  it('a firewall that drops the upstream traffic (send fails with EPERM) is an outage too, and lifting it ends it', async (t) => {
+    if (setupProblem !== undefined) { t.skip(setupProblem); return; }
+    if (daemon === undefined) { t.skip('the daemon of the previous test did not start'); return; }
+    const netns = router;
+    const nft = await netns.run('nft', ['add', 'table', 'inet', 'camshim_test']);
+    if (nft.code !== 0) { t.skip(`nft unavailable in the namespace: ${nft.stderr.trim()}`); return; }
+    const mark = daemon.logs.length;
+    await netns.must('nft', ['add', 'chain', 'inet', 'camshim_test', 'out', '{ type filter hook output priority 0; }']);
+    await netns.must('nft', ['add', 'rule', 'inet', 'camshim_test', 'out', 'ip', 'daddr', UPSTREAM, 'udp', 'dport', '53', 'drop']);
+    for (let i = 0; i < 10; i++) {
+      const forwarded = await digIn(netns, '127.0.0.1', `fw${i}.example.test`);
+      assert.equal(forwarded.status, 'SERVFAIL');
+      assert.ok(forwarded.ms < TIMEOUT_MS, `SERVFAIL after ${forwarded.ms.toFixed(0)} ms`);
+    }
+    await expectServing(netns, 'firewalled');
+    const down = await daemon.waitForLog((line) => line.event === 'upstream-down' && daemon!.logs.indexOf(line) >= mark, 2000);
+    assert.match(String(down.reason), /EPERM/);
+    await netns.must('nft', ['delete', 'table', 'inet', 'camshim_test']);
+    await daemon.waitForLog((line) => line.event === 'upstream-up' && daemon!.logs.indexOf(line) >= mark, 12_000);
+    assert.equal((await digIn(netns, '127.0.0.1', 'open.example.test')).status, 'NOERROR');
+    const changes = daemon.logs.slice(mark).map((line) => String(line.event)).filter((event) => event.startsWith('upstream-'));
+    assert.deepEqual(changes, ['upstream-down', 'upstream-up']);
+  });
 });
