@@ -104,6 +104,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await Promise.all(sockets.map((socket) => socket.close()));
     throw error;
   }
+  // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
+  // Right after binding, before NTP's start-up probes: queries that already arrived wait for this (bounded by the timeout).
+  await upstream.start(config, selfViewOf(sockets, options.interfaces));
   const ntpOptions = options.worker !== undefined && options.worker.slot !== 0 ? undefined : ntpOptionsFromConfig(config);
   let ntp: NtpServerHandle | undefined;
   if (ntpOptions !== undefined) {
@@ -118,11 +121,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
     } catch (error) {
       await Promise.all(sockets.map((socket) => socket.close()));
+      await upstream.close();
       throw error;
     }
   }
-  // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
-  await upstream.start(config, selfViewOf(sockets, options.interfaces));
   logStartup(logger, prepared.state, sockets);
   releaseListLoadGarbage(prepared.lists);
 

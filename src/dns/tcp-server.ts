@@ -32,8 +32,15 @@ export function startTcpServer(address: string, port: number, options: TcpOption
       return;
     }
     handler.stats.tcpConnections++;
-    sockets.set(socket, serveConnection(socket, options, handler, logger));
     socket.on('close', () => sockets.delete(socket));
+    try {
+      sockets.set(socket, serveConnection(socket, options, handler, logger));
+    } catch (error) {
+      // Setting up one connection failed: that connection goes, the server stays.
+      handler.stats.internalErrors++;
+      logger.error({ err: error, client: socket.remoteAddress }, 'internal error on a TCP connection; closing it');
+      socket.destroy();
+    }
   });
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(bindError(error, 'tcp', address, port));
@@ -94,12 +101,22 @@ function serveConnection(socket: net.Socket, options: TcpOptions, handler: Query
   const write = (response: Buffer): void => {
     pending--;
     if (closed) return;
-    progress();
-    socket.write(tcpFrame(response));
-    if (pending < MAX_PENDING_RESPONSES && socket.isPaused()) {
-      socket.resume();
-      answerBuffered();
+    // A throw here (framing, the buffered queries it resumes) ends this connection only.
+    try {
+      progress();
+      socket.write(tcpFrame(response));
+      if (pending < MAX_PENDING_RESPONSES && socket.isPaused()) {
+        socket.resume();
+        answerBuffered();
+      }
+    } catch (error) {
+      failConnection(error);
     }
+  };
+  const failConnection = (error: unknown): void => {
+    handler.stats.internalErrors++;
+    logger.error({ err: error, client: client.address }, 'internal error on a TCP connection; closing it');
+    socket.destroy();
   };
   const answerBuffered = (): void => {
     while (buffered.length >= 2 && pending < MAX_PENDING_RESPONSES) {
@@ -134,8 +151,12 @@ function serveConnection(socket: net.Socket, options: TcpOptions, handler: Query
   };
   socket.on('data', (chunk: Buffer) => {
     // A length prefix is at most 65535, so a connection buffers at most one message plus a chunk.
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    answerBuffered();
+    try {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      answerBuffered();
+    } catch (error) {
+      failConnection(error);
+    }
   });
   return {
     lastProgress: () => lastProgress,

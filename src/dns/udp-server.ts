@@ -41,7 +41,14 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
   // out, makes no request object and no completion callback (+~10% q/s, measured A/B). A reply
   // that cannot be sent is lost like any UDP datagram, uncounted; the client retries.
   const send = (response: Buffer, rinfo: dgram.RemoteInfo): void => {
-    socket.send(response, rinfo.port, rinfo.address);
+    // send() throws when the socket closed while the answer was being worked out (shutdown, a
+    // listen address that went away); that loses this answer, never the process.
+    try {
+      socket.send(response, rinfo.port, rinfo.address);
+    } catch (error) {
+      handler.stats.internalErrors++;
+      logger.warn({ err: error, client: rinfo.address }, 'answer not sent');
+    }
   };
   const answer = (packet: Uint8Array, rinfo: dgram.RemoteInfo): void => {
     const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', localAddress };

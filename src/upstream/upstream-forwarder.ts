@@ -16,6 +16,7 @@ import type { SelfView } from './self-filter.js';
 import { tcpExchange } from './tcp-exchange.js';
 import { udpExchange, type Exchanged } from './udp-exchange.js';
 import type { UpstreamAddress } from './upstream-address.js';
+import { UpstreamHealth, type FailureKind, type HealthSettings } from './upstream-health.js';
 import { planUpstreams, type UpstreamPlan } from './upstream-plan.js';
 import { UpstreamStats } from './upstream-stats.js';
 
@@ -30,6 +31,8 @@ export interface UpstreamDeps {
   readonly failureLogIntervalMs?: number;
   /** Probe each upstream for a forwarding loop at start (default true; unit tests without a daemon turn it off). */
   readonly loopProbe?: boolean;
+  /** Re-check backoff of down upstreams (defaults in upstream-health.ts). */
+  readonly health?: Partial<HealthSettings>;
 }
 
 interface Settings {
@@ -45,6 +48,8 @@ type Outcome = { readonly stored: StoredReply; readonly from: string } | { reado
 const WAITERS_PER_OUTSTANDING = 8;
 /** A loop shows within milliseconds; an upstream that is merely slow is not refused. */
 const PROBE_TIMEOUT_MS = 1500;
+/** The check query for a down upstream: `. NS`, which any resolver answers (from cache, or REFUSED). */
+const CHECK_QUESTION = Buffer.from([0, 0, QType.NS, 0, 1]);
 
 /**
  * Forwards queries to upstream resolvers: cache first, then one upstream query per distinct
@@ -57,6 +62,12 @@ export class UpstreamForwarder implements Forwarder {
   private readonly randomId: () => number;
   private readonly readFile: (path: string) => Promise<string>;
   private readonly failures: FailureLog;
+  private readonly health: UpstreamHealth;
+  private readonly timers: Timers;
+  /** Settles when the first start() has chosen and probed the upstreams. */
+  private readonly started: Promise<void>;
+  private markStarted: () => void = () => {};
+  private isStarted = false;
   private readonly cache: AnswerCache;
   private readonly inflight = new Map<string, Promise<Outcome>>();
   private readonly probes = new Map<string, { looped: boolean; notify: () => void }>();
@@ -73,8 +84,14 @@ export class UpstreamForwarder implements Forwarder {
     this.now = deps.now ?? (() => performance.now());
     this.randomId = deps.randomId ?? (() => randomInt(0, 0x10000));
     this.readFile = deps.readFile ?? ((path) => readFile(path, 'utf8'));
-    this.failures = new FailureLog(deps.logger, deps.failureLogIntervalMs ?? 60_000, deps.timers ?? realTimers);
-    // Until start(): no upstream, so every forwarded name gets SERVFAIL.
+    this.timers = deps.timers ?? realTimers;
+    this.failures = new FailureLog(deps.logger, deps.failureLogIntervalMs ?? 60_000, this.timers);
+    this.health = new UpstreamHealth({
+      logger: deps.logger, now: this.now, timers: this.timers, counters: (label) => this.stats.counters(label),
+      check: (label) => this.check(label), ...(deps.health === undefined ? {} : { settings: deps.health }),
+    });
+    this.started = new Promise((resolve) => { this.markStarted = resolve; });
+    // Until start(): no upstream; queries that come first wait for it (see forward()).
     this.settings = { timeoutMs: 2000, maxOutstanding: 1, serverPayload: DEFAULT_EDNS_PAYLOAD, clamp: { minTtl: 0, maxTtl: 0 } };
     this.cache = new AnswerCache({ maxEntries: 0, maxBytes: 0 }, this.now);
   }
@@ -85,6 +102,15 @@ export class UpstreamForwarder implements Forwarder {
    * Call once the DNS sockets are bound. Logs every refused upstream at error.
    */
   async start(config: Config, self: SelfView): Promise<void> {
+    try {
+      await this.startOnce(config, self);
+    } finally {
+      this.isStarted = true;
+      this.markStarted();
+    }
+  }
+
+  private async startOnce(config: Config, self: SelfView): Promise<void> {
     this.settings = settingsOf(config);
     this.cache.resize(config.upstream.cache);
     // Compares config input, not the result, so a reload with the same input keeps the cache.
@@ -133,10 +159,11 @@ export class UpstreamForwarder implements Forwarder {
   }
 
   statsSnapshot(): Record<string, unknown> {
-    return this.stats.snapshot({ outstanding: this.outstanding, cacheEntries: this.cache.size, cacheBytes: this.cache.bytes });
+    return this.stats.snapshot({ outstanding: this.outstanding, cacheEntries: this.cache.size, cacheBytes: this.cache.bytes }, (label) => this.health.stateOf(label));
   }
 
   async close(): Promise<void> {
+    this.health.close();
     this.failures.close();
   }
 
@@ -150,6 +177,29 @@ export class UpstreamForwarder implements Forwarder {
       probe.notify();
       return Promise.resolve(this.servfail(context));
     }
+    if (!this.isStarted) return this.afterStart(context);
+    return this.forwardStarted(context);
+  }
+
+  /**
+   * DNS listens before the upstreams are chosen (the loop probe needs the daemon answering), so
+   * a query can arrive first. It waits for that first attempt, at most the upstream timeout,
+   * rather than getting a SERVFAIL a warm daemon would not give.
+   */
+  private async afterStart(context: QueryContext): Promise<Buffer> {
+    this.stats.waitedForStart++;
+    let timer: unknown;
+    const bound = new Promise<void>((resolve) => { timer = this.timers.setTimeout(resolve, this.settings.timeoutMs); });
+    await Promise.race([this.started, bound]);
+    this.timers.clearTimeout(timer);
+    if (!this.isStarted) {
+      this.stats.servfail++;
+      return this.servfail(context);
+    }
+    return this.forwardStarted(context);
+  }
+
+  private forwardStarted(context: QueryContext): Promise<Buffer> {
     if (this.upstreams.length === 0) return Promise.resolve(this.servfail(context));
     const question = canonicalQuestion(context.packet, context.query.questionEnd);
     const dnssecOk = context.query.edns?.dnssecOk ?? false;
@@ -195,6 +245,7 @@ export class UpstreamForwarder implements Forwarder {
     this.source = plan.source;
     this.emptyReason = plan.emptyReason ?? '';
     this.preferred = 0;
+    this.health.retain(plan.upstreams.map((upstream) => upstream.label));
   }
 
   /** One upstream resolution for a question: failover in order, starting at the last upstream that answered. */
@@ -205,23 +256,35 @@ export class UpstreamForwarder implements Forwarder {
       const settings = this.settings;
       const deadline = this.now() + settings.timeoutMs;
       const start = this.preferred % upstreams.length;
+      // Down upstreams are left out while another is up (the health timer re-checks them). When
+      // every one is down they are all tried as usual: a lost route fails at once (SERVFAIL
+      // without waiting), and the first answer brings forwarding back without waiting for a check.
+      const all: { upstream: UpstreamAddress; index: number }[] = [];
+      for (let offset = 0; offset < upstreams.length; offset++) {
+        const index = (start + offset) % upstreams.length;
+        all.push({ upstream: upstreams[index]!, index });
+      }
+      const up = all.filter((entry) => this.health.isUp(entry.upstream.label));
+      const order = up.length === 0 ? all : up;
+      if (up.length > 0) for (const entry of all) if (!up.includes(entry)) this.stats.counters(entry.upstream.label).skipped++;
       let fallback: { stored: StoredReply; from: string } | undefined;
       let lastFailure = 'no upstream answered';
-      for (let tried = 0; tried < upstreams.length; tried++) {
-        const index = (start + tried) % upstreams.length;
-        const upstream = upstreams[index]!;
+      for (let tried = 0; tried < order.length; tried++) {
+        const { upstream, index } = order[tried]!;
         const remaining = deadline - this.now();
         if (remaining <= 0) break;
         // Split what is left evenly over the upstreams not yet tried: a dead first upstream
         // cannot eat the whole budget, and one that fails fast leaves more for the rest.
-        const slice = remaining / (upstreams.length - tried);
+        const slice = remaining / (order.length - tried);
         const counters = this.stats.counters(upstream.label);
         counters.queries++;
+        const phase: { tcp: boolean } = { tcp: false };
         try {
-          const exchanged = await this.attempt(upstream, question, dnssecOk, checkingDisabled, this.now() + slice);
+          const exchanged = await this.attempt(upstream, question, dnssecOk, checkingDisabled, this.now() + slice, phase);
+          this.health.success(upstream.label);
           const policy = cachePolicy(exchanged.reply, exchanged.scan, settings.clamp);
           const rcode = exchanged.scan.rcode;
-          if ((rcode === RCode.ServFail || rcode === RCode.Refused) && tried < upstreams.length - 1) {
+          if ((rcode === RCode.ServFail || rcode === RCode.Refused) && tried < order.length - 1) {
             counters.errorRcodes++;
             fallback = { stored: policy.stored, from: upstream.label };
             continue;
@@ -236,7 +299,7 @@ export class UpstreamForwarder implements Forwarder {
           const code = error instanceof CamshimError ? error.code : 'UPSTREAM_NETWORK';
           if (code === 'UPSTREAM_TIMEOUT') counters.timeouts++;
           lastFailure = error instanceof Error ? error.message : String(error);
-          this.failures.failure(upstream.label, code, lastFailure);
+          this.noteFailure(upstream.label, failureKind(code, phase.tcp), code, lastFailure);
         }
       }
       return fallback ?? { failed: lastFailure };
@@ -246,13 +309,14 @@ export class UpstreamForwarder implements Forwarder {
   }
 
   /** UDP first; on TC the same upstream again over TCP, within the same time slice. */
-  private async attempt(upstream: UpstreamAddress, question: Buffer, dnssecOk: boolean, checkingDisabled: boolean, until: number): Promise<Exchanged> {
+  private async attempt(upstream: UpstreamAddress, question: Buffer, dnssecOk: boolean, checkingDisabled: boolean, until: number, phase: { tcp: boolean }): Promise<Exchanged> {
     const options = { payloadSize: this.settings.serverPayload, dnssecOk, checkingDisabled };
     const questionEnd = 12 + question.length;
     const udpQuery = encodeUpstreamQuery(question, { ...options, id: this.randomId() });
     const udp = await udpExchange(upstream, udpQuery, questionEnd, until - this.now(), () => { this.stats.ignoredReplies++; });
     if ((udp.scan.flags & FLAG_TC) === 0) return udp;
     this.stats.counters(upstream.label).tcpRetries++;
+    phase.tcp = true;
     const tcpQuery = encodeUpstreamQuery(question, { ...options, id: this.randomId() });
     return tcpExchange(upstream, tcpQuery, questionEnd, until - this.now());
   }
@@ -269,7 +333,14 @@ export class UpstreamForwarder implements Forwarder {
       this.probes.set(name, state);
       try {
         const query = encodeUpstreamQuery(question, { id: this.randomId(), payloadSize: this.settings.serverPayload, dnssecOk: false, checkingDisabled: false });
-        await Promise.race([udpExchange(upstream, query, 12 + question.length, timeoutMs, () => {}).catch(() => undefined), looped]);
+        // The probe is also the first contact: its outcome seeds the upstream's up/down state.
+        const exchange = udpExchange(upstream, query, 12 + question.length, timeoutMs, () => {}).then(
+          () => this.health.success(upstream.label),
+          (error: unknown) => {
+            const code = error instanceof CamshimError ? error.code : 'UPSTREAM_NETWORK';
+            if (code !== 'UPSTREAM_TIMEOUT') this.noteFailure(upstream.label, failureKind(code, false), code, error instanceof Error ? error.message : String(error));
+          });
+        await Promise.race([exchange, looped]);
       } finally {
         // Keep the name a moment longer: a looping upstream may retry the probe.
         setTimeout(() => this.probes.delete(name), 2000).unref();
@@ -277,6 +348,19 @@ export class UpstreamForwarder implements Forwarder {
       return state.looped ? upstream : undefined;
     }));
     return results.filter((upstream): upstream is UpstreamAddress => upstream !== undefined);
+  }
+
+  /** The health state logs a change of state; anything else goes to the collapsed failure log. */
+  private noteFailure(label: string, kind: FailureKind, code: string, message: string): void {
+    if (!this.health.failure(label, kind, message)) this.failures.failure(label, code, message);
+  }
+
+  /** One `. NS` query to a known upstream; any valid reply, whatever its rcode, shows the path works. */
+  private async check(label: string): Promise<void> {
+    const upstream = this.upstreams.find((candidate) => candidate.label === label);
+    if (upstream === undefined) throw new Error(`${label} is no longer an upstream`);
+    const query = encodeUpstreamQuery(CHECK_QUESTION, { id: this.randomId(), payloadSize: this.settings.serverPayload, dnssecOk: false, checkingDisabled: false });
+    await udpExchange(upstream, query, 12 + CHECK_QUESTION.length, this.settings.timeoutMs, () => { this.stats.ignoredReplies++; });
   }
 
   private relay(context: QueryContext, stored: StoredReply, ageSeconds: number): Buffer {
@@ -296,6 +380,12 @@ export class UpstreamForwarder implements Forwarder {
     if (!this.deps.logger.isLevelEnabled('debug')) return;
     this.deps.logger.debug({ event: 'forward', client: context.client.address, name: context.query.name, qtype: context.query.qtype, source, rcode: rcode & 0xfff }, 'forwarded');
   }
+}
+
+/** Only the UDP path proves the route is gone; a failed TCP retry or a bad reply means the upstream still answers. */
+function failureKind(code: string, tcp: boolean): FailureKind {
+  if (code === 'UPSTREAM_TIMEOUT') return 'timeout';
+  return code === 'UPSTREAM_NETWORK' && !tcp ? 'network' : 'other';
 }
 
 function settingsOf(config: Config): Settings {
