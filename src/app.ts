@@ -153,7 +153,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   ], interfaces);
   // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
   await upstream.start(config, selfView());
-  logStartup(logger, prepared.state, sockets());
+  logStartup(logger, prepared.state, sockets(), ntp?.addresses() ?? []);
   releaseListLoadGarbage(prepared.lists);
 
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
@@ -261,11 +261,13 @@ function listSummary(lists: ListSet): Record<string, number> {
   return Object.fromEntries(lists.lists.map((list) => [list.name, list.entryCount]));
 }
 
-function logStartup(logger: Logger, state: ResolverState, sockets: readonly BoundSocket[]): void {
+function logStartup(logger: Logger, state: ResolverState, sockets: readonly BoundSocket[], ntp: readonly { address: string; port: number }[]): void {
   const { config, lists } = state;
   logger.info({
     event: 'start',
     listen: sockets.map((socket) => `${socket.protocol}://${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port}`),
+    // Sockets on addresses that appear later are logged as they are bound (event "listen").
+    ntpListen: ntp.map((socket) => `udp://${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port}`),
     access: config.access.allow,
     groups: [
       ...config.groups.map((group) => ({ name: group.name, clients: group.clients, lists: group.lists, unlisted: group.unlisted, ntpRedirect: group.ntpRedirect })),
