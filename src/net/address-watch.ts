@@ -6,8 +6,9 @@ export interface WatchTimers {
   clearInterval(handle: unknown): void;
 }
 
-const UNREF_TIMERS: WatchTimers = {
-  setInterval(callback, ms) { const handle = setInterval(callback, ms); handle.unref(); return handle; },
+/** Referenced: a daemon waiting for its first address has nothing else keeping it alive. */
+const INTERVAL_TIMERS: WatchTimers = {
+  setInterval(callback, ms) { return setInterval(callback, ms); },
   clearInterval(handle) { clearInterval(handle as ReturnType<typeof setInterval>); },
 };
 
@@ -35,7 +36,7 @@ export class AddressWatcher {
   constructor(
     private readonly source: InterfaceSource = systemInterfaces,
     private readonly intervalMs: number = ADDRESS_POLL_MS,
-    private readonly timers: WatchTimers = UNREF_TIMERS,
+    private readonly timers: WatchTimers = INTERVAL_TIMERS,
   ) {
     this.current = this.read();
     this.key = setKey(this.current);
