@@ -67,18 +67,20 @@ export class LocalAddressPicker {
   private choose(client: string, arrivedOn: string | undefined, kind: 'ipv4' | 'ipv6'): Uint8Array | undefined {
     const served: (ipaddr.IPv4 | ipaddr.IPv6)[] = [];
     for (const text of this.ntpAddresses()) {
-      const parsed = parseClient(withoutZone(text));
+      const parsed = parseClient(text);
       // A link-local address in an answer needs a zone the client does not have.
       if (parsed !== undefined && parsed.kind() === kind && parsed.range() !== 'linkLocal') served.push(parsed);
     }
     if (served.length === 0) return undefined;
-    const arrived = arrivedOn === undefined ? undefined : parseClient(withoutZone(arrivedOn));
-    if (arrived !== undefined) {
+    const arrived = arrivedOn === undefined ? undefined : parseClient(arrivedOn);
+    const parsedClient = parseClient(client);
+    // A loopback address means nothing to a client elsewhere (a query DNAT'ed to 127.0.0.1, say).
+    const usable = arrived !== undefined && (arrived.range() !== 'loopback' || parsedClient?.range() === 'loopback');
+    if (arrived !== undefined && usable) {
       const same = served.find((address) => sameAddress(address, arrived));
       if (same !== undefined) return Uint8Array.from(same.toByteArray());
     }
     const interfaces = this.interfaces();
-    const parsedClient = parseClient(withoutZone(client));
     // The interface whose subnet holds the client, else the one holding the address it arrived on.
     let facing: string | undefined;
     if (parsedClient !== undefined) {
@@ -88,7 +90,7 @@ export class LocalAddressPicker {
         if (range[0].kind() === parsedClient.kind() && parsedClient.match(range as never)) { facing = entry.interfaceName; break; }
       }
     }
-    if (facing === undefined && arrived !== undefined) {
+    if (facing === undefined && arrived !== undefined && usable) {
       facing = interfaces.find((entry) => { const own = parseClient(entry.address); return own !== undefined && sameAddress(own, arrived); })?.interfaceName;
     }
     if (facing === undefined) return undefined;
@@ -101,11 +103,6 @@ export class LocalAddressPicker {
     }
     return undefined;
   }
-}
-
-function withoutZone(address: string): string {
-  const at = address.indexOf('%');
-  return at < 0 ? address : address.slice(0, at);
 }
 
 function sameAddress(a: ipaddr.IPv4 | ipaddr.IPv6, b: ipaddr.IPv4 | ipaddr.IPv6): boolean {
