@@ -73,6 +73,14 @@ describe('a wildcard listen answers from the queried address (secondary IPv4 and
     }
   });
 
+  test('an NTP name resolves to the address the query arrived on, in each family', async (t) => {
+    if (typeof ns === 'string') { t.skip(ns); return; }
+    for (const [source, server, qtype] of [['127.0.0.1', '192.168.20.10', 'A'], ['127.0.0.1', '10.30.0.1', 'A'], ['::1', 'fd20::11', 'AAAA'], ['::1', 'fd20::10', 'AAAA']] as const) {
+      const result = await digFrom(ns, source, server, ['+short', 'pool.ntp.org', qtype]);
+      assert.equal(result.raw.trim(), server, `pool.ntp.org ${qtype} asked at ${server}`);
+    }
+  });
+
   test('ntpdig syncs against a secondary address', async (t) => {
     if (typeof ns === 'string') { t.skip(ns); return; }
     const run = await ns.run('ntpdig', ['-t', '2', '10.30.0.1'], 10_000);
@@ -123,6 +131,12 @@ describe('an explicit listen address that comes and goes', () => {
         assert.equal(await answered(), true, `round ${round}: not served after the address was added`);
         assert.equal((await digFrom(ns, '127.0.0.1', '192.0.2.20', ['+tcp', BLOCKED, 'A'])).status, 'NXDOMAIN', 'TCP on an explicit address');
         assert.equal((await probeFrom(ns, '127.0.0.1', '192.0.2.20', 123, NTP_REQUEST_HEX))?.from, '192.0.2.20');
+        // NTP listens on this IPv4 address only: an NTP name has no IPv6 answer (NODATA with the SOA).
+        const aaaa = await digFrom(ns, '127.0.0.1', '192.0.2.20', ['pool.ntp.org', 'AAAA']);
+        assert.equal(aaaa.status, 'NOERROR');
+        assert.deepEqual(aaaa.answers, []);
+        assert.equal(aaaa.authority.length, 1, 'NODATA carries the SOA');
+        assert.equal((await digFrom(ns, '127.0.0.1', '192.0.2.20', ['+short', 'pool.ntp.org', 'A'])).raw.trim(), '192.0.2.20');
         since = daemon.logs.length;
         await ns.ip('addr', 'del', '192.0.2.20/24', 'dev', 'lan0');
         await daemon.waitForLog((line) => line.event === 'unlisten' && line.service === 'DNS' && line.address === '192.0.2.20', 5000, since);
