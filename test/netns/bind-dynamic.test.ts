@@ -152,3 +152,34 @@ describe('an explicit listen address that comes and goes', () => {
     }
   });
 });
+
+describe('--workers with a wildcard listen', () => {
+  test('every worker serves the per-address sockets, including an address added after start', async (t) => {
+    const ns = await NetNs.create();
+    if (typeof ns === 'string') { t.skip(ns); return; }
+    let daemon: RunningDaemon | undefined;
+    try {
+      await ns.addLink('lan0');
+      await ns.ip('addr', 'add', '192.168.20.10/24', 'dev', 'lan0');
+      daemon = await startDaemon(['--dns-port', '53', '--ntp-port', '123', '--listen', '0.0.0.0', '--workers', '2', '--blocklist', await blocklist()],
+        { wrap: ns.enter, timeoutMs: 20_000 });
+      const started = daemon;
+      await Promise.all([0, 1].map((worker) => started.waitForLog((line) => line.event === 'start' && line.worker === worker, 20_000, 0)));
+      const since = daemon.logs.length;
+      await ns.ip('addr', 'add', '10.30.0.1/24', 'dev', 'lan0');
+      await Promise.all([0, 1].map((worker) => started.waitForLog((line) => line.event === 'listen' && line.service === 'DNS' && line.address === '10.30.0.1' && line.worker === worker, 5000, since)));
+      // Enough queries that both workers answer some (the kernel hands each datagram to whichever reads first).
+      for (const server of ['192.168.20.10', '10.30.0.1']) {
+        for (let i = 0; i < 10; i++) {
+          const result = await digFrom(ns, '127.0.0.1', server, [`h${i}.${BLOCKED}`, 'A']);
+          assert.equal(result.status, 'NXDOMAIN', `query ${i} at ${server}`);
+        }
+      }
+      assert.equal((await probeFrom(ns, '127.0.0.1', '10.30.0.1', 123, NTP_REQUEST_HEX))?.from, '10.30.0.1');
+      assert.equal(daemon.logs.filter((line) => line.event === 'worker-exit').length, 0, 'no worker died');
+    } finally {
+      assert.equal(await daemon?.stop(), 0);
+      ns.destroy();
+    }
+  });
+});
