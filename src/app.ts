@@ -141,18 +141,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (served !== undefined) ntpAddresses = () => served.addresses();
   // A worker without the NTP server: slot 0 serves NTP on the same addresses, as the config places them.
   else if (ntpConfigured !== undefined) ntpAddresses = () => listenTargets(ntpConfigured.listen, watcher.addresses()).targets.map((target) => target.address);
-  watcher.onPoll((addresses, changed) => {
-    void dns.update(addresses, changed);
-    void served?.update(addresses, changed);
-  });
-  watcher.start();
   const sockets = (): BoundSocket[] => [...dns.handles().flat(), ...tcpWildcards];
   // A wildcard listen answers on every address of the host, including ones that appear later.
   const selfView = (): ReturnType<typeof selfViewOf> => selfViewOf([
     ...sockets(), ...config.dns.listen.filter(isWildcard).map((address) => ({ address, port: dns.port })),
   ], interfaces);
-  // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
-  await upstream.start(config, selfView());
+  try {
+    // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
+    await upstream.start(config, selfView());
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  watcher.onPoll((addresses, changed) => {
+    void dns.update(addresses, changed);
+    void served?.update(addresses, changed);
+  });
+  watcher.start();
   logStartup(logger, prepared.state, sockets(), ntp?.addresses() ?? []);
   releaseListLoadGarbage(prepared.lists);
 
