@@ -183,3 +183,23 @@ describe('--workers with a wildcard listen', () => {
     }
   });
 });
+
+describe('camshim knows its own addresses with per-address sockets', () => {
+  test('an upstream that is one of its own addresses (or loopback) on its port is refused as a loop', async (t) => {
+    const ns = await NetNs.create();
+    if (typeof ns === 'string') { t.skip(ns); return; }
+    let daemon: RunningDaemon | undefined;
+    try {
+      await ns.addLink('lan0');
+      await ns.ip('addr', 'add', '10.30.0.1/24', 'dev', 'lan0');
+      daemon = await serve(ns, ['--listen', '0.0.0.0', '--upstream', '10.30.0.1', '--upstream', '127.0.0.1:53', '--upstream', '10.30.0.1:5353']);
+      const refused = daemon.logs.filter((line) => line.event === 'upstream-refused').map((line) => String(line.upstream));
+      assert.ok(refused.some((label) => /^10\.30\.0\.1(:53)?$/.test(label)), `own secondary address refused: ${refused.join(', ')}`);
+      assert.ok(refused.includes('127.0.0.1:53'), 'loopback on our port refused');
+      assert.ok(!refused.some((label) => label.includes('5353')), 'another port is someone else');
+    } finally {
+      await daemon?.stop();
+      ns.destroy();
+    }
+  });
+});
