@@ -415,6 +415,11 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
     async listenOn(address, port) {
       if (closed) throw new NtpError('NTP_BIND_FAILED', 'NTP: the server is stopped', { address, port });
       const socket = await bindSocket(address, port);
+      // Stopped while binding: nobody would close this socket later.
+      if (closed) {
+        await new Promise<void>((r) => socket.close(() => r()));
+        throw new NtpError('NTP_BIND_FAILED', 'NTP: the server is stopped', { address, port });
+      }
       serve(socket);
       const bound = socket.address();
       return { address: bound.address, port: bound.port, close: () => closeSocket(socket) };
