@@ -3,7 +3,8 @@
  * namespace (busybox udhcpd handing out DNS and NTP = a service address beside the gateway),
  * with busybox udhcpc as cameras run it, and then resolves and syncs its clock through camshim
  * at the leased addresses. camshim listens on the wildcard; every reply must come from the
- * service address, not the gateway address the kernel would pick for a wildcard socket.
+ * service address, not the gateway address the kernel would pick for a wildcard socket, and the
+ * router's IPv6 link-local address answers from itself on the camera's link.
  */
 import assert from 'node:assert/strict';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
@@ -28,6 +29,17 @@ case "$1" in
 esac
 exit 0
 `;
+}
+
+/** The interface's link-local IPv6 address once it is usable (duplicate address detection done), within 10 s. */
+async function linkLocal(ns: NetNs, device: string): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const out = await ns.ip('-6', 'addr', 'show', 'dev', device, 'scope', 'link');
+    const match = /inet6 (fe80::[0-9a-f:]+)\/64/.exec(out);
+    if (match !== null && !out.includes('tentative')) return match[1]!;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${device} has no usable link-local address`);
 }
 
 test('a camera takes a DHCP lease, then resolves and syncs its clock at the leased service address', async (t) => {
@@ -86,6 +98,15 @@ test('a camera takes a DHCP lease, then resolves and syncs its clock at the leas
     assert.equal(sync.code, 0, `ntpdig failed: ${sync.stdout}${sync.stderr}`);
     assert.match(sync.stdout, new RegExp(SERVICE.replaceAll('.', '\\.')));
     await daemon.waitForLog((line) => line.msg === 'new NTP client' && line.client === lease.ip, 3000, 0);
+
+    // IPv6 link-local, as a camera without a global address has it: the router's fe80:: address on
+    // the camera's link, once both ends have finished duplicate address detection.
+    const routerLinkLocal = await linkLocal(router, 'cam0');
+    await linkLocal(camera, 'cam0-c');
+    await daemon.waitForLog((line) => line.event === 'listen' && line.service === 'DNS' && line.address === `${routerLinkLocal}%cam0`, 5000, 0);
+    const v6 = await camera.run('dig', [`@${routerLinkLocal}%cam0-c`, '+time=2', '+tries=1', '+nocookie', 'cloud.vendor.example', 'AAAA'], 8000);
+    assert.doesNotMatch(v6.stdout, /unexpected source/, v6.stdout);
+    assert.equal(parseDig(v6.stdout).status, 'NXDOMAIN', v6.stdout);
   } finally {
     dhcpd.process?.kill('SIGTERM');
     await daemon?.stop();
