@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { LoadedConfig } from './config/load-config.js';
 import type { Config } from './config/config-schema.js';
+import type { LoadedConfig } from './config/load-config.js';
 import { DnsStats } from './dns/dns-stats.js';
 import { QueryHandler } from './dns/query-handler.js';
 import { releaseListLoadGarbage } from './lists/load-garbage.js';
@@ -11,8 +11,11 @@ import { loadListSet, type ListSet } from './lists/list-set.js';
 import { loadListSetOffThread } from './lists/load-off-thread.js';
 import { createQueryLog, type QueryLog } from './log/query-log.js';
 import { clientRateLimiter, limiterOptions } from './net/client-rate-limit.js';
-import type { InterfaceSource } from './net/local-address.js';
 import type { RateLimiter } from './net/rate-limiter.js';
+import { AddressWatcher, type WatchTimers } from './net/address-watch.js';
+import { isWildcard, listenTargets } from './net/listen-targets.js';
+import { systemInterfaces, type InterfaceSource, type NtpAddressSource } from './net/local-address.js';
+import { ListenSocketSet, type SocketOpener } from './net/socket-set.js';
 import { coalescing } from './reload-queue.js';
 import { buildResolverState, type ResolverState } from './resolver-state.js';
 import { PlannedForwarder, type Forwarder } from './upstream/forwarder.js';
@@ -20,7 +23,7 @@ import { affectedByLists } from './upstream/list-flush.js';
 import { selfViewOf } from './upstream/self-filter.js';
 import { UpstreamForwarder } from './upstream/upstream-forwarder.js';
 import { ntpOptionsFromConfig } from './ntp/options-from-config.js';
-import { startNtpServer, type NtpServerHandle } from './ntp/server.js';
+import { startNtpServer, type NtpServerHandle, type NtpSocket } from './ntp/server.js';
 
 export interface DaemonOptions {
   /** The config, read and checked once by the caller. */
@@ -32,11 +35,15 @@ export interface DaemonOptions {
   readonly queryLog?: QueryLog;
   readonly bundledListsDir?: string;
   readonly interfaces?: InterfaceSource;
+  /** How often the machine's addresses are re-read (default ADDRESS_POLL_MS), and the timers doing it. */
+  readonly addressPollMs?: number;
+  readonly addressTimers?: WatchTimers;
   /** Set in a `--workers` cluster worker: sockets are shared, and only slot 0 serves NTP (one NTP socket per port). */
   readonly worker?: { readonly slot: number };
 }
 
 export interface Daemon {
+  /** The DNS sockets bound right now (they follow the machine's addresses). */
   readonly sockets: readonly BoundSocket[];
   readonly handler: QueryHandler;
   /** Made once: its cache and counters survive reloads. */
@@ -51,7 +58,10 @@ export interface Daemon {
 /** Reads the lists a config names, and builds the state a query needs. Used at start-up, reload and by `check`/`query`/`lists`. */
 export async function prepareState(
   loaded: LoadedConfig, generation: number,
-  options: { bundledListsDir?: string; interfaces?: InterfaceSource; forwarder?: Forwarder; rateLimiter?: RateLimiter; listsOffThread?: boolean } = {},
+  options: {
+    bundledListsDir?: string; interfaces?: InterfaceSource; interfacesRefreshMs?: number; ntpAddresses?: NtpAddressSource;
+    forwarder?: Forwarder; rateLimiter?: RateLimiter; listsOffThread?: boolean;
+  } = {},
 ): Promise<{ config: Config; lists: ListSet; state: ResolverState | undefined; problems: Problem[] }> {
   const { config } = loaded;
   // A reload builds the lists on a thread of its own, so the running daemon keeps answering meanwhile.
@@ -65,6 +75,8 @@ export async function prepareState(
   const built = buildResolverState(config, lists, generation, {
     forwarder,
     ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
+    ...(options.interfacesRefreshMs === undefined ? {} : { interfacesRefreshMs: options.interfacesRefreshMs }),
+    ...(options.ntpAddresses === undefined ? {} : { ntpAddresses: options.ntpAddresses }),
     ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
   });
   return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems] };
@@ -76,10 +88,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const upstream = new UpstreamForwarder({ logger });
   // Made once, like the forwarder: a reload applies new settings to the same buckets (as NTP's).
   const dnsLimiter = clientRateLimiter(options.loaded.config.dns.rateLimit);
+  // One read of the machine's addresses serves the sockets, the NTP redirect and the self filter.
+  const watcher = new AddressWatcher(options.interfaces ?? systemInterfaces, options.addressPollMs, options.addressTimers);
+  const interfaces: InterfaceSource = () => [...watcher.addresses()];
+  // Set once the NTP side is known; the redirect stage asks it per query.
+  let ntpAddresses: NtpAddressSource = () => [];
   const stateOptions = {
-    ...(options.bundledListsDir === undefined ? {} : { bundledListsDir: options.bundledListsDir }),
-    ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
-    forwarder: upstream, rateLimiter: dnsLimiter,
+    ...(options.bundledListsDir === undefined ? {} : { bundledListsDir: options.bundledListsDir }), interfaces, interfacesRefreshMs: 0, ntpAddresses: () => ntpAddresses(), forwarder: upstream, rateLimiter: dnsLimiter,
   };
   const prepared = await prepareState(options.loaded, generation, stateOptions);
   // log.level (after --log-level) applies from here on; the lines before it used the CLI's level.
@@ -92,26 +107,38 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   const handler = new QueryHandler(prepared.state, logger, new DnsStats(), options.queryLog ?? createQueryLog(logger));
   const config = prepared.config;
+  const shared = options.worker !== undefined;
 
-  const sockets: BoundSocket[] = [];
-  try {
-    for (const address of config.dns.listen) {
-      const bound = await bindAddress(address, config, handler, logger, sockets.length, options.worker !== undefined);
-      sockets.push(...bound);
-    }
-    if (sockets.length === 0) throw new CamshimError('DNS_BIND_ADDRESS', 'no DNS socket could be bound; check dns.listen / --listen', {});
-  } catch (error) {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    throw error;
-  }
-  // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
-  // Right after binding, before NTP's start-up probes: queries that already arrived wait for this (bounded by the timeout).
-  await upstream.start(config, selfViewOf(sockets, options.interfaces));
-  const ntpOptions = options.worker !== undefined && options.worker.slot !== 0 ? undefined : ntpOptionsFromConfig(config);
+  const dns = new ListenSocketSet(config.dns.listen, config.dns.port, dnsOpener(config, handler, logger, shared), logger);
+  const tcpWildcards: BoundSocket[] = [];
+  const ntpConfigured = ntpOptionsFromConfig(config);
+  // In a cluster only slot 0 serves NTP (one NTP socket per address and port).
+  const ntpOptions = options.worker !== undefined && options.worker.slot !== 0 ? undefined : ntpConfigured;
   let ntp: NtpServerHandle | undefined;
-  if (ntpOptions !== undefined) {
-    try {
-      ntp = await startNtpServer(ntpOptions, {
+  let ntpSockets: ListenSocketSet<NtpSocket> | undefined;
+  let upstreamStarted = false;
+  const closeAll = async (): Promise<void> => {
+    watcher.stop();
+    await Promise.all([dns.close(), ...tcpWildcards.map((socket) => socket.close()), ntpSockets?.close()]);
+    await ntp?.close();
+  };
+  const sockets = (): BoundSocket[] => [...dns.handles().flat(), ...tcpWildcards];
+  // A wildcard listen answers on every address of the host, including ones that appear later.
+  const selfView = (): ReturnType<typeof selfViewOf> => selfViewOf([
+    ...sockets(), ...config.dns.listen.filter(isWildcard).map((address) => ({ address, port: dns.port })),
+  ], interfaces);
+  try {
+    await dns.start(watcher.addresses());
+    if (config.dns.tcp.enabled) await bindTcpWildcards(config, dns, handler, logger, shared, tcpWildcards);
+    if (dns.handles().length === 0 && tcpWildcards.length === 0) {
+      logger.warn({ event: 'listen-none', listen: config.dns.listen }, 'no DNS address to serve yet; DNS starts on each listen address as it appears');
+    }
+    // Needs the bound sockets: they say which addresses are camshim itself, and the loop probe comes back through them.
+    // Right after binding, before NTP's start-up probes: queries that already arrived wait for this (bounded by the timeout).
+    upstreamStarted = true;
+    await upstream.start(config, selfView());
+    if (ntpOptions !== undefined) {
+      ntp = await startNtpServer({ ...ntpOptions, listen: [] }, {
         logger,
         // Same access networks and groups as DNS, from whichever state is current after reloads.
         classify: (address) => {
@@ -119,13 +146,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           return { allowed: classified.allowed, group: classified.group.name };
         },
       });
-    } catch (error) {
-      await Promise.all(sockets.map((socket) => socket.close()));
-      await upstream.close();
-      throw error;
+      ntpSockets = new ListenSocketSet(ntpOptions.listen, ntpOptions.port, ntpOpener(ntp), logger);
+      await ntpSockets.start(watcher.addresses());
     }
+  } catch (error) {
+    await closeAll();
+    if (upstreamStarted) await upstream.close();
+    throw error;
   }
-  logStartup(logger, prepared.state, sockets);
+  const served = ntpSockets;
+  if (served !== undefined) ntpAddresses = () => served.addresses();
+  // A worker without the NTP server: slot 0 serves NTP on the same addresses, as the config places them.
+  else if (ntpConfigured !== undefined) ntpAddresses = () => listenTargets(ntpConfigured.listen, watcher.addresses()).targets.map((target) => target.address);
+  watcher.onPoll((addresses, changed) => {
+    void dns.update(addresses, changed);
+    void served?.update(addresses, changed);
+  });
+  watcher.start();
+  logStartup(logger, prepared.state, sockets(), ntp?.addresses() ?? []);
   releaseListLoadGarbage(prepared.lists);
 
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
@@ -139,7 +177,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       for (const warning of next.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
       if (JSON.stringify(next.config.dns.listen) !== JSON.stringify(handler.state.config.dns.listen) || next.config.dns.port !== handler.state.config.dns.port
-        || ntpNeedsRestart(handler.state.config, next.config)) {
+        || JSON.stringify(next.config.ntp) !== JSON.stringify(handler.state.config.ntp)) {
         logger.warn('listen addresses, ports or NTP settings changed: restart camshim to apply them');
       }
       const previous = handler.state;
@@ -149,7 +187,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       dnsLimiter.reconfigure(limiterOptions(next.config.dns.rateLimit));
       ntp?.setRateLimit(next.config.ntp.rateLimit);
       handler.swap(next.state);
-      await upstream.reconfigure(next.config, selfViewOf(sockets, options.interfaces), affectedByLists(previous.lists, next.lists));
+      await upstream.reconfigure(next.config, selfView(), affectedByLists(previous.lists, next.lists));
       logger.info({ event: 'reload', applied: true, generation, ms: Math.round(performance.now() - started), lists: listSummary(next.lists), rules: next.lists.table.ruleCount }, 'reloaded config and lists');
       // After the reload line, so a reload to a quieter level is still acknowledged in the log.
       logger.level = next.config.log.level;
@@ -166,57 +204,84 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 
   return {
-    sockets,
+    get sockets() { return sockets(); },
     handler,
     upstream,
     ntp,
     // Reloads never overlap, and a SIGHUP storm collapses into one queued reload: the last one wins.
     reload: coalescing(reloadOnce),
     async close() {
-      await Promise.all([...sockets.map((socket) => socket.close()), ntp?.close()]);
+      await closeAll();
       await handler.state.forwarder.close();
       handler.close();
     },
   };
 }
 
-async function bindAddress(address: string, config: Config, handler: QueryHandler, logger: Logger, alreadyBound: number, shared: boolean): Promise<BoundSocket[]> {
-  const bound: BoundSocket[] = [];
-  try {
-    const udp = await startUdpServer(address, config.dns.port, handler, logger, { shared });
-    bound.push(udp);
-    if (config.dns.tcp.enabled) {
-      // With port 0 the UDP socket picked a port; TCP takes the same one so clients need one number.
-      bound.push(await startTcpServer(address, udp.port, config.dns.tcp, handler, logger, { shared }));
-    }
-    return bound;
-  } catch (error) {
-    await Promise.all(bound.map((socket) => socket.close()));
-    // The default listens on both families; a host without IPv6 should still serve IPv4.
-    if (error instanceof CamshimError && error.code === 'DNS_BIND_ADDRESS' && address === '::' && alreadyBound > 0) {
-      logger.warn({ address }, `${error.message}; serving without it`);
-      return [];
-    }
-    throw error;
-  }
+/**
+ * DNS on one address: UDP, and TCP too for an address named in the listen list. Under a
+ * wildcard, TCP stays on the wildcard: a connected socket always answers from the address the
+ * client connected to.
+ */
+function dnsOpener(config: Config, handler: QueryHandler, logger: Logger, shared: boolean): SocketOpener<BoundSocket[]> {
+  return {
+    service: 'DNS',
+    async open(target, port) {
+      const udp = await startUdpServer(target.address, port, handler, logger, { shared });
+      if (!target.explicit || !config.dns.tcp.enabled) return [udp];
+      try {
+        // With port 0 the UDP socket picked a port; TCP takes the same one so clients need one number.
+        return [udp, await startTcpServer(target.address, udp.port, config.dns.tcp, handler, logger, { shared })];
+      } catch (error) {
+        await udp.close();
+        throw error;
+      }
+    },
+    portOf: (sockets) => sockets[0]!.port,
+    close: async (sockets) => { await Promise.all(sockets.map((socket) => socket.close())); },
+    unavailable: (error) => error instanceof CamshimError && error.code === 'DNS_BIND_ADDRESS',
+  };
 }
 
-/** NTP settings other than the rate limit (which a reload applies) take a restart: the sockets are bound once. */
-function ntpNeedsRestart(current: Config, next: Config): boolean {
-  const { rateLimit: _current, ...currentRest } = current.ntp;
-  const { rateLimit: _next, ...nextRest } = next.ntp;
-  return JSON.stringify(currentRest) !== JSON.stringify(nextRest);
+function ntpOpener(ntp: NtpServerHandle): SocketOpener<NtpSocket> {
+  return {
+    service: 'NTP',
+    open: (target, port) => ntp.listenOn(target.address, port),
+    portOf: (socket) => socket.port,
+    close: (socket) => socket.close(),
+    unavailable: (error) => error instanceof CamshimError && error.code === 'NTP_ADDRESS_UNAVAILABLE',
+  };
+}
+
+/** TCP on each wildcard of the listen list, on the UDP sockets' port (or picking it, when none is bound yet). */
+async function bindTcpWildcards(config: Config, dns: ListenSocketSet<BoundSocket[]>, handler: QueryHandler, logger: Logger, shared: boolean, into: BoundSocket[]): Promise<void> {
+  for (const address of config.dns.listen.filter(isWildcard)) {
+    try {
+      const tcp = await startTcpServer(address, dns.port, config.dns.tcp, handler, logger, { shared });
+      dns.adoptPort(tcp.port);
+      into.push(tcp);
+    } catch (error) {
+      // The default listens on both families; a host without IPv6 should still serve IPv4.
+      if (error instanceof CamshimError && error.code === 'DNS_BIND_ADDRESS' && address === '::') {
+        logger.warn({ address }, `${error.message}; serving TCP without it`);
+        continue;
+      }
+      throw error;
+    }
+  }
 }
 
 function listSummary(lists: ListSet): Record<string, number> {
   return Object.fromEntries(lists.lists.map((list) => [list.name, list.entryCount]));
 }
 
-function logStartup(logger: Logger, state: ResolverState, sockets: readonly BoundSocket[]): void {
+function logStartup(logger: Logger, state: ResolverState, sockets: readonly BoundSocket[], ntp: readonly { address: string; port: number }[]): void {
   const { config, lists } = state;
   logger.info({
     event: 'start',
     listen: sockets.map((socket) => `${socket.protocol}://${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port}`),
+    // Sockets on addresses that appear later are logged as they are bound (event "listen").
+    ntpListen: ntp.map((socket) => `udp://${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port}`),
     access: config.access.allow,
     groups: [
       ...config.groups.map((group) => ({ name: group.name, clients: group.clients, lists: group.lists, unlisted: group.unlisted, ntpRedirect: group.ntpRedirect })),

@@ -22,13 +22,18 @@ export const systemInterfaces: InterfaceSource = () => {
   return result;
 };
 
-/** Interfaces change rarely; re-read them at most this often. */
+/** Interfaces change rarely; re-read them at most this often (unless told otherwise). */
 const REFRESH_MS = 30_000;
 
+/** The addresses camshim's NTP server has a socket on right now (link-local ones may carry `%interface`). */
+export type NtpAddressSource = () => readonly string[];
+
 /**
- * Chooses camshim's own address to give a client for an NTP name: the address on the
- * interface that faces the client (found by subnet, since a wildcard UDP socket cannot tell
- * which address a datagram arrived on), unless the config overrides it.
+ * Chooses camshim's own address to give a client for an NTP name, among the addresses where
+ * camshim's NTP server listens: the address the query arrived on when NTP is served there (a
+ * camera on each VLAN is sent to its own gateway), else the NTP address on the interface that
+ * faces the client; none (the stage answers NODATA) when NTP listens nowhere in the family
+ * asked for. A configured address (ntpRedirect.ipv4 / ipv6) overrides the choice.
  */
 export class LocalAddressPicker {
   private cached: InterfaceAddress[] = [];
@@ -36,60 +41,72 @@ export class LocalAddressPicker {
 
   constructor(
     private readonly overrides: { ipv4?: string | undefined; ipv6?: string | undefined },
+    private readonly ntpAddresses: NtpAddressSource,
     private readonly source: InterfaceSource = systemInterfaces,
     private readonly now: () => number = Date.now,
+    private readonly refreshMs: number = REFRESH_MS,
   ) {}
 
   /** Returns [ipv4, ipv6] byte arrays for the client (each undefined when camshim has none to offer). */
   pick(client: string, arrivedOn: string | undefined): { ipv4: Uint8Array | undefined; ipv6: Uint8Array | undefined } {
     return {
-      ipv4: this.overrides.ipv4 !== undefined ? toBytes(this.overrides.ipv4) : this.choose(client, arrivedOn, 'IPv4'),
-      ipv6: this.overrides.ipv6 !== undefined ? toBytes(this.overrides.ipv6) : this.choose(client, arrivedOn, 'IPv6'),
+      ipv4: this.overrides.ipv4 !== undefined ? toBytes(this.overrides.ipv4) : this.choose(client, arrivedOn, 'ipv4'),
+      ipv6: this.overrides.ipv6 !== undefined ? toBytes(this.overrides.ipv6) : this.choose(client, arrivedOn, 'ipv6'),
     };
   }
 
   private interfaces(): InterfaceAddress[] {
     const now = this.now();
-    if (now - this.readAt > REFRESH_MS) {
+    if (now - this.readAt >= this.refreshMs) {
       this.cached = this.source();
       this.readAt = now;
     }
     return this.cached;
   }
 
-  private choose(client: string, arrivedOn: string | undefined, family: 'IPv4' | 'IPv6'): Uint8Array | undefined {
-    const interfaces = this.interfaces();
+  private choose(client: string, arrivedOn: string | undefined, kind: 'ipv4' | 'ipv6'): Uint8Array | undefined {
+    const served: (ipaddr.IPv4 | ipaddr.IPv6)[] = [];
+    for (const text of this.ntpAddresses()) {
+      const parsed = parseClient(text);
+      // A link-local address in an answer needs a zone the client does not have.
+      if (parsed !== undefined && parsed.kind() === kind && parsed.range() !== 'linkLocal') served.push(parsed);
+    }
+    if (served.length === 0) return undefined;
     const arrived = arrivedOn === undefined ? undefined : parseClient(arrivedOn);
-    if (arrived !== undefined && !isWildcard(arrived) && (arrived.kind() === 'ipv4') === (family === 'IPv4')) {
-      return Uint8Array.from(arrived.toByteArray());
-    }
     const parsedClient = parseClient(client);
-    if (parsedClient === undefined) return undefined;
-    // The interface whose subnet holds the client (or holds the address it arrived on).
-    let facing: string | undefined;
-    for (const entry of interfaces) {
-      if (entry.cidr === null) continue;
-      const range = ipaddr.parseCIDR(entry.cidr);
-      if (range[0].kind() === parsedClient.kind() && parsedClient.match(range as never)) { facing = entry.interfaceName; break; }
+    // A loopback address means nothing to a client elsewhere (a query DNAT'ed to 127.0.0.1, say).
+    const usable = arrived !== undefined && (arrived.range() !== 'loopback' || parsedClient?.range() === 'loopback');
+    if (arrived !== undefined && usable) {
+      const same = served.find((address) => sameAddress(address, arrived));
+      if (same !== undefined) return Uint8Array.from(same.toByteArray());
     }
-    if (facing === undefined && arrived !== undefined && !isWildcard(arrived)) {
-      facing = interfaces.find((entry) => sameAddress(entry.address, arrived))?.interfaceName;
+    const interfaces = this.interfaces();
+    // The interface whose subnet holds the client, else the one holding the address it arrived on.
+    let facing: string | undefined;
+    if (parsedClient !== undefined) {
+      for (const entry of interfaces) {
+        if (entry.cidr === null) continue;
+        const range = ipaddr.parseCIDR(entry.cidr);
+        if (range[0].kind() === parsedClient.kind() && parsedClient.match(range as never)) { facing = entry.interfaceName; break; }
+      }
+    }
+    if (facing === undefined && arrived !== undefined && usable) {
+      facing = interfaces.find((entry) => { const own = parseClient(entry.address); return own !== undefined && sameAddress(own, arrived); })?.interfaceName;
     }
     if (facing === undefined) return undefined;
-    const candidates = interfaces.filter((entry) => entry.interfaceName === facing && entry.family === family);
-    // Prefer global/ULA over link-local IPv6: a link-local address needs a zone the client lacks.
-    const best = candidates.find((entry) => family === 'IPv4' || !entry.address.toLowerCase().startsWith('fe80')) ?? undefined;
-    return best === undefined ? undefined : toBytes(best.address);
+    for (const entry of interfaces) {
+      if (entry.interfaceName !== facing) continue;
+      const own = parseClient(entry.address);
+      if (own === undefined) continue;
+      const match = served.find((address) => sameAddress(address, own));
+      if (match !== undefined) return Uint8Array.from(match.toByteArray());
+    }
+    return undefined;
   }
 }
 
-function isWildcard(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
-  return address.range() === 'unspecified';
-}
-
-function sameAddress(text: string, address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
-  const parsed = parseClient(text);
-  return parsed !== undefined && parsed.kind() === address.kind() && parsed.toString() === address.toString();
+function sameAddress(a: ipaddr.IPv4 | ipaddr.IPv6, b: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  return a.kind() === b.kind() && a.toString() === b.toString();
 }
 
 function toBytes(address: string): Uint8Array {

@@ -16,7 +16,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { AnchoredClock, measurePrecision, type StepCheck, type WallClock } from './clock.js';
 import { ClientTable } from './client-table.js';
-import { bindError, formatEndpoint } from './errors.js';
+import { bindError, formatEndpoint, NtpError } from './errors.js';
 import { DROP_REASONS, receiveTimestampOf, respond, stampTransmit, type DropReason, type RateVerdict } from './responder.js';
 import type { NtpRateLimitConfig } from '../config/config-schema.js';
 import { clientRateLimiter, limiterOptions } from '../net/client-rate-limit.js';
@@ -26,7 +26,10 @@ import { selectTimeState, type ClockStateName, type TimeState } from './time-sta
 import { ntpFromUnixNs, refIdToAscii, TransmitStamper } from './timestamp.js';
 
 export interface NtpServerOptions {
-  /** IP addresses to bind, e.g. ['0.0.0.0', '::'] or ['127.0.0.1']. Empty: NTP off. */
+  /**
+   * IP addresses to bind at start, e.g. ['127.0.0.1']. Empty: none at start; the caller adds
+   * sockets with `listenOn` as addresses come (one socket per address, so replies leave from it).
+   */
   listen: readonly string[];
   /** UDP port; 0 asks the kernel for a free one (tests; the config never gives 0: it means no NTP server). */
   port: number;
@@ -100,8 +103,17 @@ export interface NtpStats {
   stateChanges: number;
 }
 
+/** One UDP socket serving NTP, bound to one address. */
+export interface NtpSocket {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
 export interface NtpServerHandle {
   addresses(): { address: string; port: number; family: 'IPv4' | 'IPv6' }[];
+  /** Serves NTP on one more address; rejects with an NtpError naming the cause when it cannot bind. */
+  listenOn(address: string, port: number): Promise<NtpSocket>;
   stats(): NtpStats;
   /** A reload's `ntp.rateLimit`: applied to the same buckets, as DNS does (no client gets a fresh burst). */
   setRateLimit(rateLimit: NtpRateLimitConfig): void;
@@ -203,21 +215,9 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
     state = next;
   }
 
-  if (options.listen.length === 0) {
-    log.info('NTP server disabled (no listen addresses)');
-  }
-
-  // Bind everything or nothing.
-  const sockets: dgram.Socket[] = [];
-  try {
-    for (const address of options.listen) sockets.push(await bindSocket(address, options.port));
-  } catch (err) {
-    await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    throw err;
-  }
-
-  const notBeforeNs = BigInt(options.notBefore.getTime()) * 1_000_000n;
-  for (const socket of sockets) {
+  const sockets = new Set<dgram.Socket>();
+  const serve = (socket: dgram.Socket): void => {
+    sockets.add(socket);
     socket.on('message', (msg, rinfo) => {
       // Receive time first: everything after this point counts as server processing time.
       const receiveNs = clock.nowNs();
@@ -226,7 +226,23 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
     socket.on('error', (err) => {
       log.warn({ err }, 'NTP socket error');
     });
+  };
+  const closeSocket = (socket: dgram.Socket): Promise<void> => {
+    if (!sockets.delete(socket)) return Promise.resolve();
+    return new Promise<void>((r) => socket.close(() => r()));
+  };
+
+  // Bind everything or nothing.
+  const initial: dgram.Socket[] = [];
+  try {
+    for (const address of options.listen) initial.push(await bindSocket(address, options.port));
+  } catch (err) {
+    await Promise.all(initial.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    throw err;
   }
+  for (const socket of initial) serve(socket);
+
+  const notBeforeNs = BigInt(options.notBefore.getTime()) * 1_000_000n;
 
   function handle(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo, receiveNs: bigint): void {
     counters.received++;
@@ -346,7 +362,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
         }, deps.stepCheckIntervalMs ?? 1_000);
 
   const handleAddresses = (): { address: string; port: number; family: 'IPv4' | 'IPv6' }[] =>
-    sockets.map((s) => {
+    [...sockets].map((s) => {
       const a = s.address();
       return { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     });
@@ -366,6 +382,18 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
 
   return {
     addresses: handleAddresses,
+    async listenOn(address, port) {
+      if (closed) throw new NtpError('NTP_BIND_FAILED', 'NTP: the server is stopped', { address, port });
+      const socket = await bindSocket(address, port);
+      // Stopped while binding: nobody would close this socket later.
+      if (closed) {
+        await new Promise<void>((r) => socket.close(() => r()));
+        throw new NtpError('NTP_BIND_FAILED', 'NTP: the server is stopped', { address, port });
+      }
+      serve(socket);
+      const bound = socket.address();
+      return { address: bound.address, port: bound.port, close: () => closeSocket(socket) };
+    },
     stats: () => ({
       state: state.name,
       stateReason: state.reason,
@@ -386,7 +414,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
       closed = true;
       timers.clearInterval(statusTimer);
       if (stepTimer !== null) timers.clearInterval(stepTimer);
-      await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await Promise.all([...sockets].map(closeSocket));
       log.info('NTP server stopped');
     },
   };

@@ -15,8 +15,7 @@ import { dig } from '../helpers/dig.js';
 test('an NTP name resolves to camshim and chronyd accepts the time camshim serves there', async () => {
   const daemon = await startDaemon(['--listen', '127.0.0.1']);
   try {
-    const ntpStart = await daemon.waitForLog((line) => line.module === 'ntp' && Array.isArray(line.listen), 3000, 0);
-    const ntpPort = Number(/:(\d+)$/.exec((ntpStart.listen as string[])[0]!)![1]);
+    const ntpPort = await ntpPortOf(daemon);
     const resolved = await dig('dig', '127.0.0.1', daemon.port('udp', 4), ['+short', '0.amazon.pool.ntp.org', 'A']);
     const address = resolved.raw.trim();
     assert.equal(address, '127.0.0.1');
@@ -57,8 +56,8 @@ function runTool(file: string, args: readonly string[], timeoutMs: number): Prom
 }
 
 function ntpPortOf(daemon: RunningDaemon): Promise<number> {
-  return daemon.waitForLog((line) => line.module === 'ntp' && Array.isArray(line.listen), 3000, 0)
-    .then((line) => Number(/:(\d+)$/.exec((line.listen as string[])[0]!)![1]));
+  return daemon.waitForLog((line) => line.event === 'start', 3000, 0)
+    .then((line) => Number(/:(\d+)$/.exec((line.ntpListen as string[])[0]!)![1]));
 }
 
 /**

@@ -247,10 +247,14 @@ describe('NTP server access control, errors and lifecycle', () => {
     }
   });
 
-  it('is off with no listen addresses', async () => {
-    const { handle, lines } = await start({ listen: [] });
+  it('starts with no socket when given no listen addresses, and serves the ones added with listenOn', async () => {
+    const { handle } = await start({ listen: [] });
     assert.deepEqual(handle.addresses(), []);
-    assert.ok(lines.some((l) => String(l.msg).includes('disabled')));
+    const socket = await handle.listenOn('127.0.0.1', 0);
+    assert.deepEqual(handle.addresses(), [{ address: '127.0.0.1', port: socket.port, family: 'IPv4' }]);
+    await socket.close();
+    assert.deepEqual(handle.addresses(), []);
+    await assert.rejects(handle.listenOn('192.0.2.254', 0), (e: unknown) => e instanceof NtpError && e.code === 'NTP_ADDRESS_UNAVAILABLE');
     await handle.close();
   });
 });

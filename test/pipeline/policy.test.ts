@@ -40,8 +40,8 @@ async function setup(configText: string): Promise<{ handler: QueryHandler; logs:
   return { handler: new QueryHandler(state!, logger, new DnsStats()), logs };
 }
 
-async function ask(handler: QueryHandler, name: string, client: string, qtype = QType.A): Promise<dns2.Packet> {
-  const response = await handler.handle(encodeQuery(name, qtype, { id: 77 }), { address: client, port: 5000, transport: 'udp', localAddress: undefined });
+async function ask(handler: QueryHandler, name: string, client: string, qtype = QType.A, localAddress?: string): Promise<dns2.Packet> {
+  const response = await handler.handle(encodeQuery(name, qtype, { id: 77 }), { address: client, port: 5000, transport: 'udp', localAddress });
   assert.ok(response !== null);
   return Packet.parse(response);
 }
@@ -118,6 +118,32 @@ test('NTP names resolve to the address on the interface facing the client', asyn
   assert.ok(logs.some((line) => line.event === 'redirect' && line.name === '2.pool.ntp.org'));
   // A group with redirection off treats the name like any other.
   assert.equal((await ask(handler, 'pool.ntp.org', '192.168.30.5')).header.rcode, RCode.Refused);
+});
+
+test('NTP names point only where camshim serves NTP: the arrival address, else the facing interface, else NODATA', async () => {
+  const { handler } = await setup(CONFIG);
+  // The query arrived on the LAN address: NTP is served there, so that is the answer (each VLAN gets its own gateway).
+  const arrived = await ask(handler, 'pool.ntp.org', '192.168.20.9', QType.A, '192.168.1.1');
+  assert.equal((arrived.answers[0] as unknown as { address: string }).address, '192.168.1.1');
+  const arrived6 = await ask(handler, 'pool.ntp.org', 'fd20::99', QType.AAAA, 'fd20::1');
+  assert.equal((arrived6.answers[0] as unknown as { address: string }).address, 'fd20::1');
+
+  // NTP on 127.0.0.1 only: no IPv6 NTP listener, so AAAA is NODATA with the SOA (not ::1).
+  const loopback = await setup(`${CONFIG}\ndns:\n  listen: [127.0.0.1]\n`);
+  const aaaa = await ask(loopback.handler, 'pool.ntp.org', '127.0.0.1', QType.AAAA, '127.0.0.1');
+  assert.equal(aaaa.header.rcode, RCode.NoError);
+  assert.equal(aaaa.answers.length, 0);
+  assert.equal(aaaa.authorities.length, 1, 'NODATA carries an SOA');
+  const a = await ask(loopback.handler, 'pool.ntp.org', '127.0.0.1', QType.A, '127.0.0.1');
+  assert.equal((a.answers[0] as unknown as { address: string }).address, '127.0.0.1');
+  // A camera on the VLAN asks through a DNAT to loopback: NTP is not served on its interface, so NODATA.
+  assert.equal((await ask(loopback.handler, 'pool.ntp.org', '192.168.20.9', QType.A, '127.0.0.1')).answers.length, 0);
+
+  // NTP off: no address at all, unless the config names one.
+  const off = await setup(`${CONFIG}\nntp:\n  enabled: false\n`);
+  assert.equal((await ask(off.handler, 'pool.ntp.org', '192.168.20.9')).answers.length, 0);
+  const named = await setup(`${CONFIG}\nntp:\n  enabled: false\nntpRedirect:\n  ipv4: 192.168.20.123\n`);
+  assert.equal(((await ask(named.handler, 'pool.ntp.org', '192.168.20.9')).answers[0] as unknown as { address: string }).address, '192.168.20.123');
 });
 
 test('clients outside the access networks are refused and counted, not logged', async () => {
