@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { MAIN, tempDir } from '../helpers/daemon.js';
 import { parseDig } from '../helpers/dig.js';
+import { installedCopy, type InstalledCopy } from '../helpers/installed-copy.js';
 
 const run = promisify(execFile);
 const NS = `camshim-priv-${process.pid}`;
@@ -40,24 +40,28 @@ function capabilityLines(status: string): Record<string, string> {
 }
 
 describe('running unprivileged: nobody with CAP_NET_BIND_SERVICE only, ports 53 and 123 in a private network namespace', () => {
-  let dir: string;
+  // nobody runs an installed-like copy in a world-readable directory: the checkout may sit where only its owner can reach it.
+  let copy: InstalledCopy;
+  let list: string;
   before(async () => {
     await run('ip', ['netns', 'add', NS]);
     await run('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-    dir = await tempDir({ 'vendor.list': 'cloud.vendor.example\n' });
-    // nobody must be able to read the list (the temp dir is 0700 root by default).
-    await chmod(dir, 0o755);
-    await chmod(path.join(dir, 'vendor.list'), 0o644);
+    copy = await installedCopy();
+    list = path.join(copy.dir, 'vendor.list');
+    await writeFile(list, 'cloud.vendor.example\n', { mode: 0o644 });
   });
-  after(async () => { await run('ip', ['netns', 'del', NS]).catch(() => {}); });
+  after(async () => {
+    await run('ip', ['netns', 'del', NS]).catch(() => {});
+    await copy?.remove();
+  });
 
   test('binds 53 and 123, answers DNS and NTP, reloads, drops NTP modes 6/7, keeps only CAP_NET_BIND_SERVICE', async () => {
     const args = [
       'netns', 'exec', NS,
       'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
       '--inh-caps=-all,+net_bind_service', '--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service', '--no-new-privs',
-      process.execPath, MAIN, 'serve', '--listen', '127.0.0.1', '--listen', '::1', '--dns-port', '53', '--ntp-port', '123',
-      '--resolv-conf', '/dev/null', '--blocklist', path.join(dir, 'vendor.list'),
+      process.execPath, copy.main, 'serve', '--listen', '127.0.0.1', '--listen', '::1', '--dns-port', '53', '--ntp-port', '123',
+      '--resolv-conf', '/dev/null', '--blocklist', list,
     ];
     const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -115,7 +119,7 @@ describe('running unprivileged: nobody with CAP_NET_BIND_SERVICE only, ports 53 
   test('without CAP_NET_BIND_SERVICE, binding 53 fails with one clear message and exit 1', async () => {
     const result = await run('ip', [
       'netns', 'exec', NS, 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
-      process.execPath, MAIN, 'serve', '--listen', '127.0.0.1', '--dns-port', '53', '--ntp-port', '123', '--resolv-conf', '/dev/null',
+      process.execPath, copy.main, 'serve', '--listen', '127.0.0.1', '--dns-port', '53', '--ntp-port', '123', '--resolv-conf', '/dev/null',
     ], { timeout: 15_000 }).then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }));
     console.log(`# without the capability: exit ${result.code}: ${result.stderr.trim()}`);
     assert.equal(result.code, 1);
