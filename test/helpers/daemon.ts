@@ -33,12 +33,18 @@ export async function tempDir(files: Record<string, string> = {}): Promise<strin
  * Starts the real daemon (`node dist/src/main.js serve`) on loopback with ephemeral ports and
  * waits for its start-up log line, which names the ports it bound.
  */
-export async function startDaemon(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunningDaemon> {
+export async function startDaemon(args: readonly string[], options: {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Turns the daemon's command line into the one to spawn (netns.ts inPrivateNet); it must exec, so the pid stays the daemon's. */
+  wrap?: (command: string, args: readonly string[]) => [string, string[]];
+} = {}): Promise<RunningDaemon> {
   const hasListen = args.includes('--listen');
   // Tests never read the host's resolver list (the system resolver is not on loopback here).
   const resolvConf = args.includes('--resolv-conf') ? [] : ['--resolv-conf', '/dev/null'];
   const fullArgs = [MAIN, 'serve', ...(hasListen ? [] : ['--listen', '127.0.0.1', '--listen', '::1']), ...(args.includes('--dns-port') ? [] : ['--dns-port', '0']), ...(args.includes('--ntp-port') ? [] : ['--ntp-port', '0']), ...resolvConf, ...args];
-  const child = spawn(process.execPath, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const [command, commandArgs] = options.wrap?.(process.execPath, fullArgs) ?? [process.execPath, fullArgs];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.setEncoding('utf8');

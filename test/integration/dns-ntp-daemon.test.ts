@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT, startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
+import { enterNet, inPrivateNet, privateNetUnavailable } from '../helpers/netns.js';
 
 /**
  * The whole camera story through the real daemon: the camera asks DNS for its hard-coded NTP
@@ -97,12 +98,14 @@ test('busybox ntpd (the SNTP client inside many cameras) accepts the daemon\'s t
   }
 });
 
-test('ntpdig (port 123 only) accepts the daemon\'s time over IPv4 and IPv6', async () => {
-  const daemon = await startDaemon(['--listen', '127.0.0.1', '--listen', '::1', '--ntp-port', '123']);
+test('ntpdig (port 123 only) accepts the daemon\'s time over IPv4 and IPv6, in a private network namespace', { skip: await privateNetUnavailable() ?? false }, async () => {
+  // ntpdig speaks only to port 123: daemon and client share a namespace, so the host's port 123 stays free.
+  const daemon = await startDaemon(['--listen', '127.0.0.1', '--listen', '::1', '--ntp-port', '123'], { wrap: inPrivateNet });
   try {
+    assert.equal(await ntpPortOf(daemon), 123);
     for (const host of ['127.0.0.1', '::1']) {
       await offsetWithin1ms(`ntpdig ${host} via the daemon`, async () => {
-        const output = await runTool('ntpdig', ['-t', '3', '-p', '4', host], 15_000);
+        const output = await runTool(...enterNet(daemon.process.pid!, 'ntpdig', ['-t', '3', '-p', '4', host]), 15_000);
         const match = /\(\+?-?\d{4}\) ([+-]\d+\.\d+) \+\/- \d+\.\d+ \S+ s(\d+) (\S+)/.exec(output);
         assert.ok(match, `ntpdig did not accept the reply:\n${output}`);
         // This machine's clock is not synchronised, so camshim serves it as a local clock (stratum 10).
