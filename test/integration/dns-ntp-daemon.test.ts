@@ -27,7 +27,7 @@ test('an NTP name resolves to camshim and chronyd accepts the time camshim serve
     const output = await new Promise<string>((resolve, reject) => {
       execFile('chronyd', ['-Q', '-d', '-t', '10', `pidfile ${path.join(dir, 'chronyd.pid')}`, 'cmdport 0', 'bindcmdaddress /', `server ${address} port ${ntpPort} iburst maxsamples 4`],
         { timeout: 20_000 }, (error, stdout, stderr) => {
-          if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') { reject(new Error('chronyd is not installed: apt-get install chrony (or run .ci/run)')); return; }
+          if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') { reject(new Error('chronyd is not installed: apt-get install chrony (or run .ci/install-test-deps.sh as root)')); return; }
           resolve(`${stdout}${stderr}`);
         });
     });
@@ -54,7 +54,7 @@ const BUSYBOX = path.join(PROJECT_ROOT, '.cache', 'busybox-ntpd', 'busybox');
 function runTool(file: string, args: readonly string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') { reject(new Error(`${file} is not installed (run .ci/run)`)); return; }
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') { reject(new Error(`${file} is not installed (run .ci/install-test-deps.sh as root)`)); return; }
       resolve(`${stdout}${stderr}`);
     });
   });
