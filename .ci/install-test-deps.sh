@@ -23,7 +23,8 @@ declare -A provider=(
   [nft]=nftables [ip]=iproute2 [unshare]=util-linux [nsenter]=util-linux [setpriv]=util-linux
   [busybox]=busybox
 )
-# What .ci/build-busybox-ntpd.sh needs to build busybox's ntpd applet from Debian's source package.
+# What .ci/build-busybox-ntpd.sh needs to build busybox's ntpd applet from Debian's source package (it can
+# install them itself, but only here do they come after an apt-get update, which a fresh machine needs).
 build_packages=(dpkg-dev gcc libc6-dev make bzip2 xz-utils)
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
