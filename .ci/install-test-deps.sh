@@ -76,6 +76,8 @@ if ((${#packages[@]})); then
   [[ -e "${policy}" ]] && mv "${policy}" "${saved}"
   restore_policy() { rm -f "${policy}"; if [[ -e "${saved}" ]]; then mv "${saved}" "${policy}"; fi; }
   trap restore_policy EXIT
+  # An interrupt ends the script through its EXIT trap, so the machine's own policy is put back.
+  trap 'exit 130' INT TERM HUP
   printf '#!/bin/sh\n# Installed by camshim .ci/install-test-deps.sh for the duration of an apt-get install.\nexit 101\n' >"${policy}"
   chmod 0755 "${policy}"
 
@@ -89,7 +91,7 @@ if ((${#packages[@]})); then
   fi
   rm -f "${apt_log}"
   restore_policy
-  trap - EXIT
+  trap - EXIT INT TERM HUP
 fi
 
 mkdir -p "${repo_root}/.cache"
