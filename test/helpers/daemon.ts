@@ -34,15 +34,24 @@ export async function tempDir(files: Record<string, string> = {}): Promise<strin
  * (CAMSHIM_TEST_EPHEMERAL_PORTS=1 lets port 0 through) and
  * waits for its start-up log line, which names the ports it bound.
  */
-export async function startDaemon(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; wrap?: readonly string[] } = {}): Promise<RunningDaemon> {
+export async function startDaemon(args: readonly string[], options: {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Runs the daemon through another command that execs it, so the pid stays the daemon's: a prefix
+   * (`nsenter -t PID -n --`), or a function of the command line (netns.ts inPrivateNet).
+   */
+  wrap?: readonly string[] | ((command: string, args: readonly string[]) => [string, string[]]);
+} = {}): Promise<RunningDaemon> {
   const hasListen = args.includes('--listen');
   // Tests never read the host's resolver list (the system resolver is not on loopback here).
   const resolvConf = args.includes('--resolv-conf') ? [] : ['--resolv-conf', '/dev/null'];
   const fullArgs = [MAIN, 'serve', ...(hasListen ? [] : ['--listen', '127.0.0.1', '--listen', '::1']), ...(args.includes('--dns-port') ? [] : ['--dns-port', '0']), ...(args.includes('--ntp-port') ? [] : ['--ntp-port', '0']), ...resolvConf, ...args];
-  // `wrap` runs the daemon through a command that execs it (nsenter into a test's network namespace).
-  const [file, ...prefix] = [...(options.wrap ?? []), process.execPath];
+  const wrap = options.wrap;
+  const [command, commandArgs] = wrap === undefined ? [process.execPath, fullArgs]
+    : typeof wrap === 'function' ? wrap(process.execPath, fullArgs) : [wrap[0]!, [...wrap.slice(1), process.execPath, ...fullArgs]];
   // Port 0 means "any free port" only for test runs (for a user it is an error, or no NTP server).
-  const child = spawn(file!, [...prefix, ...fullArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CAMSHIM_TEST_EPHEMERAL_PORTS: '1', ...options.env } });
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CAMSHIM_TEST_EPHEMERAL_PORTS: '1', ...options.env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.setEncoding('utf8');

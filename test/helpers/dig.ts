@@ -22,7 +22,7 @@ export function dig(tool: 'dig' | 'kdig', server: string, port: number, args: re
   return new Promise((resolve, reject) => {
     execFile(tool, base, { timeout: 10_000 }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new Error(`${tool} is not installed: apt-get install ${tool === 'dig' ? 'bind9-dnsutils' : 'knot-dnsutils'} (or run .ci/run)`));
+        reject(new Error(`${tool} is not installed: apt-get install ${tool === 'dig' ? 'bind9-dnsutils' : 'knot-dnsutils'} (or run .ci/install-test-deps.sh as root)`));
         return;
       }
       if (error && stdout === '') { reject(new Error(`${tool} failed: ${stderr || error.message}`)); return; }

@@ -3,6 +3,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpMessages } from '../helpers/tcp-messages.js';
 
 export interface UdpLoadResult {
   readonly sent: number;
@@ -111,15 +112,11 @@ export function percentile(values: readonly number[], p: number): number {
 export function tcpQuery(address: string, port: number, query: Buffer, timeoutMs = 1000): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: address, port });
-    let buffered = Buffer.alloc(0);
     const done = (result: Buffer | null): void => { clearTimeout(timer); socket.destroy(); resolve(result); };
     const timer = setTimeout(() => done(null), timeoutMs);
     socket.on('error', () => done(null));
     socket.on('connect', () => socket.write(tcpFrame(query)));
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) done(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
-    });
+    socket.on('data', tcpMessages(done));
     socket.on('close', () => done(null));
   });
 }

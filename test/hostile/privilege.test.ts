@@ -1,23 +1,23 @@
 /**
  * Privilege: the daemon runs as nobody:nogroup with only CAP_NET_BIND_SERVICE, binds DNS 53 and
  * NTP 123, answers, reloads on SIGHUP, ignores NTP modes 6 and 7, and holds no other capability.
- * Ports 53/123 are bound inside a network namespace this test creates and deletes, so nothing on
- * the host (or another test) can collide with them. Needs root (CI and these machines are).
+ * Ports 53/123 are bound inside a private network namespace this test creates (it ends with the
+ * daemon), so nothing on the host (or another test) can collide with them. Needs root to become
+ * nobody; skipped with that reason otherwise.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { MAIN, tempDir } from '../helpers/daemon.js';
 import { parseDig } from '../helpers/dig.js';
+import { installedCopy, type InstalledCopy } from '../helpers/installed-copy.js';
+import { enterNet, inPrivateNet } from '../helpers/netns.js';
 
 const run = promisify(execFile);
-const NS = `camshim-priv-${process.pid}`;
-const inNs = (command: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> =>
-  run('ip', ['netns', 'exec', NS, command, ...args], { timeout: 10_000 });
+const NOT_ROOT = process.getuid?.() === 0 ? false : 'needs root: the test switches to user nobody';
 
 /** A client run inside the namespace: NTP modes 3, 6, 7 to 127.0.0.1:123 and ::1:123; prints what came back. */
 const NTP_PROBE = `
@@ -39,27 +39,29 @@ function capabilityLines(status: string): Record<string, string> {
   }));
 }
 
-describe('running unprivileged: nobody with CAP_NET_BIND_SERVICE only, ports 53 and 123 in a private network namespace', () => {
-  let dir: string;
+describe('running unprivileged: nobody with CAP_NET_BIND_SERVICE only, ports 53 and 123 in a private network namespace', { skip: NOT_ROOT }, () => {
+  // nobody runs an installed-like copy in a world-readable directory: the checkout may sit where only its owner can reach it.
+  let copy: InstalledCopy;
+  let list: string;
   before(async () => {
-    await run('ip', ['netns', 'add', NS]);
-    await run('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-    dir = await tempDir({ 'vendor.list': 'cloud.vendor.example\n' });
-    // nobody must be able to read the list (the temp dir is 0700 root by default).
-    await chmod(dir, 0o755);
-    await chmod(path.join(dir, 'vendor.list'), 0o644);
+    copy = await installedCopy();
+    list = path.join(copy.dir, 'vendor.list');
+    await writeFile(list, 'cloud.vendor.example\n', { mode: 0o644 });
   });
-  after(async () => { await run('ip', ['netns', 'del', NS]).catch(() => {}); });
+  after(async () => {
+    await copy?.remove();
+  });
 
   test('binds 53 and 123, answers DNS and NTP, reloads, drops NTP modes 6/7, keeps only CAP_NET_BIND_SERVICE', async () => {
     const args = [
-      'netns', 'exec', NS,
-      'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
+      '--reuid=nobody', '--regid=nogroup', '--clear-groups',
       '--inh-caps=-all,+net_bind_service', '--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service', '--no-new-privs',
-      process.execPath, MAIN, 'serve', '--listen', '127.0.0.1', '--listen', '::1', '--dns-port', '53', '--ntp-port', '123',
-      '--resolv-conf', '/dev/null', '--blocklist', path.join(dir, 'vendor.list'),
+      process.execPath, copy.main, 'serve', '--listen', '127.0.0.1', '--listen', '::1', '--dns-port', '53', '--ntp-port', '123',
+      '--resolv-conf', '/dev/null', '--blocklist', list,
     ];
-    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...inPrivateNet('setpriv', args), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const inNs = (command: string, commandArgs: readonly string[]): Promise<{ stdout: string; stderr: string }> =>
+      run(...enterNet(child.pid!, command, commandArgs), { timeout: 10_000 });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     const lines: Record<string, unknown>[] = [];
@@ -75,7 +77,7 @@ describe('running unprivileged: nobody with CAP_NET_BIND_SERVICE only, ports 53 
     try {
       const start = await waitFor((line) => line.event === 'start');
       assert.deepEqual((start.listen as string[]).sort(), ['tcp://127.0.0.1:53', 'tcp://[::1]:53', 'udp://127.0.0.1:53', 'udp://[::1]:53']);
-      // ip and setpriv exec, so the child's pid is node's.
+      // unshare, sh and setpriv exec, so the child's pid is node's.
       const status = capabilityLines(await readFile(`/proc/${child.pid}/status`, 'utf8'));
       console.log(`# unprivileged daemon: ${JSON.stringify(status)}`);
       assert.match(status.Uid!, /^65534\s+65534\s+65534\s+65534$/);
@@ -113,10 +115,10 @@ describe('running unprivileged: nobody with CAP_NET_BIND_SERVICE only, ports 53 
   });
 
   test('without CAP_NET_BIND_SERVICE, binding 53 fails with one clear message and exit 1', async () => {
-    const result = await run('ip', [
-      'netns', 'exec', NS, 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
-      process.execPath, MAIN, 'serve', '--listen', '127.0.0.1', '--dns-port', '53', '--ntp-port', '123', '--resolv-conf', '/dev/null',
-    ], { timeout: 15_000 }).then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }));
+    const result = await run(...inPrivateNet('setpriv', [
+      '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+      process.execPath, copy.main, 'serve', '--listen', '127.0.0.1', '--dns-port', '53', '--ntp-port', '123', '--resolv-conf', '/dev/null',
+    ]), { timeout: 15_000 }).then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }));
     console.log(`# without the capability: exit ${result.code}: ${result.stderr.trim()}`);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /permission denied/i);

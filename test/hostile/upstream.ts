@@ -2,6 +2,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpMessages } from '../helpers/tcp-messages.js';
 
 export type UpstreamMode = 'answer' | 'silent' | 'slow' | 'garble';
 
@@ -85,18 +86,12 @@ export async function startTestUpstream(): Promise<TestUpstream> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const query = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-        buffered = buffered.subarray(2 + query.length);
-        state.received.tcp++;
-        respond(query, (reply) => {
-          if (!socket.destroyed) socket.write(tcpFrame(reply));
-        });
-      }
-    });
+    socket.on('data', tcpMessages((query) => {
+      state.received.tcp++;
+      respond(query, (reply) => {
+        if (!socket.destroyed) socket.write(tcpFrame(reply));
+      });
+    }));
   });
   await new Promise<void>((resolve) => udp.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
   const port = udp.address().port;

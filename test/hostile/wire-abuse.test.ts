@@ -15,6 +15,7 @@ import { fuzzScale, fuzzSeed, mutate, type Prng } from './fuzz.js';
 import { mb, rssOf, tcpQuery, udpBlast, udpLoad } from './load.js';
 import { startTestUpstream, type TestUpstream } from './upstream.js';
 import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpMessages } from '../helpers/tcp-messages.js';
 
 const SCALE = fuzzScale();
 const LIST = 'cloud.vendor.example\n';
@@ -108,18 +109,12 @@ describe('live daemon under hostile traffic', () => {
     let frames = 0;
     await Promise.all(Array.from({ length: connections }, (_, c) => new Promise<void>((resolve) => {
       const socket = net.connect({ host: c % 2 === 0 ? '127.0.0.1' : '::1', port: daemon.port('tcp', c % 2 === 0 ? 4 : 6) });
-      let buffered = Buffer.alloc(0);
       let lastDataMs = Date.now();
-      socket.on('data', (chunk: Buffer) => {
+      socket.on('data', tcpMessages((message) => {
         lastDataMs = Date.now();
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-          const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-          buffered = buffered.subarray(2 + message.length);
-          frames++;
-          if (message.length >= 2 && message.readUInt16BE(0) >= 0xf000) qrAnswered++;
-        }
-      });
+        frames++;
+        if (message.length >= 2 && message.readUInt16BE(0) >= 0xf000) qrAnswered++;
+      }));
       socket.on('error', () => {});
       socket.on('close', () => resolve());
       socket.on('connect', () => {

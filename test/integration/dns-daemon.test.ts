@@ -10,6 +10,7 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { udpExchange } from '../helpers/udp.js';
 import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpMessages } from '../helpers/tcp-messages.js';
 
 const { Packet } = dns2;
 
@@ -131,20 +132,14 @@ describe('the daemon answers real DNS clients over UDP and TCP, IPv4 and IPv6', 
     const frames = [1, 2, 3, 4, 5].map((id) => tcpFrame(encodeQuery(`q${id}.cloud.vendor.example`, QType.A, { id })));
     socket.write(Buffer.concat(frames));
     const ids = new Set<number>();
-    let buffered = Buffer.alloc(0);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${ids.size} answers`)), 3000);
-      socket.on('data', (chunk: Buffer) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-          const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-          buffered = buffered.subarray(2 + message.length);
-          const parsed = Packet.parse(message);
-          assert.equal(parsed.header.rcode, 3);
-          ids.add(parsed.header.id);
-        }
+      socket.on('data', tcpMessages((message) => {
+        const parsed = Packet.parse(message);
+        assert.equal(parsed.header.rcode, 3);
+        ids.add(parsed.header.id);
         if (ids.size === 5) { clearTimeout(timer); resolve(); }
-      });
+      }));
     });
     socket.destroy();
     assert.deepEqual([...ids].sort(), [1, 2, 3, 4, 5]);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { chmod } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT, startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
+import { enterNet, inPrivateNet, privateNetUnavailable } from '../helpers/netns.js';
 
 /**
  * The whole camera story through the real daemon: the camera asks DNS for its hard-coded NTP
@@ -22,13 +23,16 @@ test('an NTP name resolves to camshim and chronyd accepts the time camshim serve
 
     const dir = await tempDir();
     await chmod(dir, 0o777); // chronyd drops privileges before removing its pid file
-    // chronyd and camshim read the same system clock: the offset chronyd reports is its measurement error.
-    await offsetWithin1ms('chronyd', async () => {
-      const output = await runTool('chronyd', ['-Q', '-d', '-t', '10', `pidfile ${path.join(dir, 'chronyd.pid')}`, 'cmdport 0', 'bindcmdaddress /', `server ${address} port ${ntpPort} iburst maxsamples 4`], 20_000);
-      const offset = /System clock wrong by (-?[\d.]+) seconds/.exec(output);
-      assert.ok(offset, `chronyd did not accept camshim's time:\n${output}`);
-      return Number(offset[1]);
-    });
+    try {
+      await offsetWithin1ms('chronyd -Q via the daemon', async () => {
+        const output = await runTool('chronyd', ['-Q', '-d', '-t', '10', `pidfile ${path.join(dir, 'chronyd.pid')}`, 'cmdport 0', 'bindcmdaddress /', `server ${address} port ${ntpPort} iburst maxsamples 4`], 20_000);
+        const offset = /System clock wrong by (-?[\d.]+) seconds/.exec(output);
+        assert.ok(offset, `chronyd did not accept camshim's time:\n${output}`);
+        return Number(offset[1]);
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     await daemon.waitForLog((line) => line.msg === 'new NTP client' && line.client === '127.0.0.1', 2000, 0);
   } finally {
     await daemon.stop();
@@ -49,7 +53,7 @@ const BUSYBOX = path.join(PROJECT_ROOT, '.cache', 'busybox-ntpd', 'busybox');
 function runTool(file: string, args: readonly string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') { reject(new Error(`${file} is not installed (run .ci/run)`)); return; }
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') { reject(new Error(`${file} is not installed (run .ci/install-test-deps.sh as root)`)); return; }
       resolve(`${stdout}${stderr}`);
     });
   });
@@ -93,12 +97,14 @@ test('busybox ntpd (the SNTP client inside many cameras) accepts the daemon\'s t
   }
 });
 
-test('ntpdig (port 123 only) accepts the daemon\'s time over IPv4 and IPv6', async () => {
-  const daemon = await startDaemon(['--listen', '127.0.0.1', '--listen', '::1', '--ntp-port', '123']);
+test('ntpdig (port 123 only) accepts the daemon\'s time over IPv4 and IPv6, in a private network namespace', { skip: await privateNetUnavailable() ?? false }, async () => {
+  // ntpdig speaks only to port 123: daemon and client share a namespace, so the host's port 123 stays free.
+  const daemon = await startDaemon(['--listen', '127.0.0.1', '--listen', '::1', '--ntp-port', '123'], { wrap: inPrivateNet });
   try {
+    assert.equal(await ntpPortOf(daemon), 123);
     for (const host of ['127.0.0.1', '::1']) {
       await offsetWithin1ms(`ntpdig ${host} via the daemon`, async () => {
-        const output = await runTool('ntpdig', ['-t', '3', '-p', '4', host], 15_000);
+        const output = await runTool(...enterNet(daemon.process.pid!, 'ntpdig', ['-t', '3', '-p', '4', host]), 15_000);
         const match = /\(\+?-?\d{4}\) ([+-]\d+\.\d+) \+\/- \d+\.\d+ \S+ s(\d+) (\S+)/.exec(output);
         assert.ok(match, `ntpdig did not accept the reply:\n${output}`);
         // This machine's clock is not synchronised, so camshim serves it as a local clock (stratum 10).

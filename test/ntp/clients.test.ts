@@ -1,10 +1,12 @@
 /**
  * Real NTP clients from Debian against camshim's server, on loopback only.
  * Each must accept the reply and measure an offset within 1 ms (same machine).
+ * Clients that only talk to port 123 (ntpdig, sntp) meet a server process in a private network
+ * namespace the test creates, so nothing binds port 123 on the host (where chrony or ntpd may run).
  *
  * Required (the test fails, never skips, without them):
  *   chronyd        Debian package "chrony"
- *   ntpdig         Debian package "ntpsec-ntpdig" (only talks to port 123, so that test binds 127.0.0.1:123 and ::1:123)
+ *   ntpdig         Debian package "ntpsec-ntpdig" (only talks to port 123)
  *   sntp           Debian package "sntp"
  *   busybox ntpd   .ci/build-busybox-ntpd.sh (-> .cache/busybox-ntpd/busybox)
  *   chronyc        Debian package "chrony" (host sync status read back from a chronyd -x synced to camshim)
@@ -14,14 +16,18 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeHeader } from '../../src/ntp/packet.js';
 import { startNtpServer, type NtpServerHandle } from '../../src/ntp/server.js';
 import { createHostSyncProbe, realProbeEnv } from '../../src/ntp/sync-status.js';
-import { captureLogger, exchange, fixedStatus, request, sendThenMarker, synced, testOptions } from './helpers.js';
+import { privateNetUnavailable, spawnInPrivateNet } from '../helpers/netns.js';
+import { startImplausibleServer, startSyncedServer, type ClientTestServerKind } from './client-servers.js';
+import { captureLogger, exchange, request, testOptions } from './helpers.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER_PROCESS = fileURLToPath(new URL('./server-process.js', import.meta.url));
 const BUSYBOX = join(REPO_ROOT, '.cache', 'busybox-ntpd', 'busybox');
 const SEARCH_PATH = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 const MAX_OFFSET_S = 0.001;
@@ -105,24 +111,42 @@ async function withinBound(t: TestContext, label: string, measure: () => Promise
   assert.ok(Math.abs(last) < MAX_OFFSET_S, `${label}: offset over 1 ms in all ${attempts} attempts: ${seen.map(us).join(', ')}`);
 }
 
-async function startServer(port: number, listen: string[]): Promise<NtpServerHandle> {
-  const handle = await startNtpServer(testOptions({ port, listen, rateLimit: { enabled: true, ratePerSecond: 100, burst: 100, maxClients: 64, overLimit: 'kod', leakProbability: 0 } }), {
-    logger: captureLogger('warn').logger,
-    classify: () => ({ allowed: true, group: 'test' }),
-    syncStatus: fixedStatus(synced({ rootDelay: 0.0005, rootDispersion: 0.0005 })),
+/** A client-test server on port 123 in a private network namespace; `enter` runs a command in that namespace. */
+interface NamespacedServer {
+  enter(command: string, args: readonly string[]): [string, string[]];
+  stop(): Promise<void>;
+}
+
+async function startServerInPrivateNet(kind: ClientTestServerKind, listen: string[]): Promise<NamespacedServer> {
+  const ns = spawnInPrivateNet(process.execPath, [SERVER_PROCESS, kind, '123', ...listen]);
+  let stderr = '';
+  ns.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => ns.child.once('exit', (code) => resolve(code)));
+  const stop = async (): Promise<void> => {
+    ns.child.stdin.end();
+    const kill = setTimeout(() => ns.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(kill);
+  };
+  const ready = await new Promise<string | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), 10_000);
+    createInterface({ input: ns.child.stdout }).once('line', (line) => { clearTimeout(timer); resolve(line); });
+    void exited.then(() => { clearTimeout(timer); resolve(null); });
   });
-  // Warm up the JIT so the first client sample is not slowed by compilation.
-  for (const a of handle.addresses()) {
-    for (let i = 0; i < 5; i++) await sendThenMarker(a.address, a.port, []);
+  if (ready === null) {
+    await stop();
+    assert.fail(`the ${kind} NTP server did not start on port 123 in a private network namespace: ${stderr}`);
   }
-  return handle;
+  const { addresses } = JSON.parse(ready) as { addresses: { address: string; port: number }[] };
+  assert.deepEqual(addresses.map((a) => `${a.address}:${a.port}`).sort(), listen.map((a) => `${a}:123`).sort());
+  return { enter: ns.enter, stop };
 }
 
 describe('real NTP clients on an ephemeral port', () => {
   let server: NtpServerHandle;
   let port4 = 0;
   before(async () => {
-    server = await startServer(0, ['127.0.0.1']);
+    server = await startSyncedServer(0, ['127.0.0.1']);
     port4 = server.addresses()[0]?.port ?? 0;
   });
   after(async () => {
@@ -172,28 +196,22 @@ describe('real NTP clients on an ephemeral port', () => {
   });
 });
 
-describe('real NTP clients that only speak to port 123 (127.0.0.1:123, ::1:123)', () => {
-  let server: NtpServerHandle;
+describe('real NTP clients that only speak to port 123 (127.0.0.1:123, ::1:123 in a private network namespace)', async () => {
+  const unavailable = await privateNetUnavailable();
+  let server: NamespacedServer | undefined;
   before(async () => {
-    try {
-      server = await startServer(123, ['127.0.0.1', '::1']);
-    } catch (e) {
-      assert.fail(
-        `cannot bind port 123 on loopback for ntpdig/sntp (${e instanceof Error ? e.message : String(e)}); ` +
-          'run the tests as root (or with CAP_NET_BIND_SERVICE) and without another NTP server on loopback',
-      );
-    }
+    if (unavailable === null) server = await startServerInPrivateNet('synced', ['127.0.0.1', '::1']);
   });
   after(async () => {
-    await server?.close();
+    await server?.stop();
   });
 
   for (const [name, pkg] of [['ntpdig', 'ntpsec-ntpdig'], ['sntp', 'sntp']] as const) {
     for (const host of ['127.0.0.1', '::1']) {
-      it(`${name} ${host} accepts the reply and measures < 1 ms offset`, async (t: TestContext) => {
+      it(`${name} ${host} accepts the reply and measures < 1 ms offset`, { skip: unavailable ?? false }, async (t: TestContext) => {
         const bin = findBinary(name, `Debian package "${pkg}"`);
         await withinBound(t, `${name} ${host}`, async () => {
-          const r = await run(bin, ['-t', '3', '-p', '4', host], 15_000);
+          const r = await run(...server!.enter(bin, ['-t', '3', '-p', '4', host]), 15_000);
           const out = r.stdout + r.stderr;
           // e.g. "2026-11-21 06:15:54.552195 (+0000) +0.000059 +/- 0.000169 127.0.0.1 s3 no-leap"
           const m = /\(\+?-?\d{4}\) ([+-]\d+\.\d+) \+\/- (\d+\.\d+) \S+ s(\d+) (\S+)/.exec(out);
@@ -207,14 +225,8 @@ describe('real NTP clients that only speak to port 123 (127.0.0.1:123, ::1:123)'
   }
 });
 
-describe('real NTP clients refuse a server whose clock is implausible', () => {
-  // notBefore in the future: the server's own clock reads "before the build date", so it must not be trusted.
-  const implausible = (port: number, listen: string[]): Promise<NtpServerHandle> =>
-    startNtpServer(testOptions({ port, listen, notBefore: new Date('2099-01-01T00:00:00Z') }), {
-      logger: captureLogger('error').logger,
-      classify: () => ({ allowed: true, group: 'test' }),
-      syncStatus: fixedStatus(synced()),
-    });
+describe('real NTP clients refuse a server whose clock is implausible', async () => {
+  const unavailable = await privateNetUnavailable();
 
   it('busybox ntpd reports the peer as unsynced', async () => {
     try {
@@ -222,7 +234,7 @@ describe('real NTP clients refuse a server whose clock is implausible', () => {
     } catch {
       assert.fail(`${BUSYBOX} missing: build it with .ci/build-busybox-ntpd.sh`);
     }
-    const server = await implausible(0, ['127.0.0.1']);
+    const server = await startImplausibleServer(0, ['127.0.0.1']);
     try {
       const port = server.addresses()[0]?.port ?? 0;
       const r = await run(BUSYBOX, ['ntpd', '-d', '-n', '-q', '-w', '-p', `127.0.0.1:${port}`], 10_000, (out) => out.includes('unsynced'));
@@ -233,15 +245,15 @@ describe('real NTP clients refuse a server whose clock is implausible', () => {
     }
   });
 
-  it('ntpdig drops the reply and finds no eligible server', async () => {
+  it('ntpdig drops the reply and finds no eligible server', { skip: unavailable ?? false }, async () => {
     const bin = findBinary('ntpdig', 'Debian package "ntpsec-ntpdig"');
-    const server = await implausible(123, ['127.0.0.1']);
+    const server = await startServerInPrivateNet('implausible', ['127.0.0.1']);
     try {
-      const r = await run(bin, ['-t', '2', '127.0.0.1'], 10_000);
+      const r = await run(...server.enter(bin, ['-t', '2', '127.0.0.1']), 10_000);
       assert.notEqual(r.code, 0);
       assert.match(r.stdout + r.stderr, /stratum too high|no eligible servers/);
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 });
@@ -250,7 +262,7 @@ describe('host sync status from a real chronyd', () => {
   it('chronyd -x synced to camshim is read back through chronyc, and a second server serves its figures', async (t: TestContext) => {
     const chronyd = findBinary('chronyd', 'Debian package "chrony"');
     findBinary('chronyc', 'Debian package "chrony"');
-    const upstream = await startServer(0, ['127.0.0.1']);
+    const upstream = await startSyncedServer(0, ['127.0.0.1']);
     // chronyd insists on a private (not world-writable) directory for its command socket.
     const dir = mkdtempSync(join(tmpdir(), 'camshim-chronyc-'));
     chmodSync(dir, 0o750);

@@ -7,6 +7,7 @@ import { decodeQuery } from '../../src/dns/wire/query.js';
 import { encodeName, responseLimit } from '../../src/dns/wire/response.js';
 import type { QueryContext } from '../../src/pipeline/context.js';
 import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpMessages } from '../helpers/tcp-messages.js';
 
 export interface Rr { type: number; ttl: number; data: Buffer; owner?: Buffer }
 
@@ -94,20 +95,14 @@ export async function fakeUpstream(udp: UdpBehaviour, tcp?: (query: Buffer) => B
   let server: net.Server | undefined;
   if (tcp !== undefined) {
     server = net.createServer((connection) => {
-      let buffered = Buffer.alloc(0);
       connection.on('error', () => {});
-      connection.on('data', (chunk: Buffer) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-          const query = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-          buffered = buffered.subarray(2 + query.length);
-          tcpQueries.push(Buffer.from(query));
-          const out = tcp(Buffer.from(query));
-          if (out !== null) {
-            connection.write(tcpFrame(out));
-          }
+      connection.on('data', tcpMessages((query) => {
+        tcpQueries.push(query);
+        const out = tcp(Buffer.from(query));
+        if (out !== null) {
+          connection.write(tcpFrame(out));
         }
-      });
+      }));
     });
     await new Promise<void>((resolve, reject) => { server!.once('error', reject); server!.listen(port, '127.0.0.1', () => resolve()); });
   }
