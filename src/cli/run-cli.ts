@@ -4,6 +4,7 @@ import { CamshimError } from '../errors.js';
 import { checkCommand } from './check-command.js';
 import { listsCommand } from './lists-command.js';
 import { queryCommand } from './query-command.js';
+import { routerConfigCommand } from './router-config-command.js';
 import { serveCommand } from './serve-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -38,7 +39,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
       usageError = message ?? error?.message ?? 'invalid command line';
     })
     .exitProcess(false);
-  for (const command of [serveCommand, checkCommand, queryCommand, listsCommand]) parser = command.register(parser, setResult);
+  for (const command of [serveCommand, checkCommand, queryCommand, listsCommand, routerConfigCommand]) parser = command.register(parser, setResult);
   try {
     await parser.parseAsync();
   } catch (error) {
