@@ -185,6 +185,9 @@ describe('router-config end to end: router, camera, NVR and internet namespaces'
     children.push(cloud);
     const cameraServices = spawnInNs(camera, process.execPath, ['-e', TCP_LISTEN, '0.0.0.0', '554', '23']);
     children.push(cameraServices);
+    // An admin service on the router (as SSH or a web UI would be), which the cameras must not reach.
+    const routerAdmin = spawnInNs(router, process.execPath, ['-e', TCP_LISTEN, GATEWAY4, '22']);
+    children.push(routerAdmin);
 
     // DHCP on the router: dnsmasq without DNS (port=0), with the generated dhcp-option lines.
     const dnsmasqLines = await runCli(['router-config', '--target', 'dnsmasq', '--vlan', VLAN4, '--camshim', CAMSHIM4]);
@@ -252,6 +255,7 @@ describe('router-config end to end: router, camera, NVR and internet namespaces'
       dns6: (await dig(camera, HARD_CODED_DNS6, 'vendor-cloud.example', ['-6'])).answers[0] ?? 'no answer',
       ntp: (await ntpQuery(camera, HARD_CODED_NTP)).replies,
       nvrTelnet: await tcpProbe(nvr, cameraIp, 23),
+      routerSsh: await tcpProbe(camera, GATEWAY4, 22),
     };
     console.log(`# without the table: ${JSON.stringify(open)}`);
     assert.equal(open.cloud, 'open');
@@ -259,6 +263,7 @@ describe('router-config end to end: router, camera, NVR and internet namespaces'
     assert.match(open.dns6, new RegExp(`${CLOUD.replace(/\./g, '\\.')}$`));
     assert.equal(open.ntp, 0, 'nothing answers NTP at the hard-coded address');
     assert.equal(open.nvrTelnet, 'open');
+    assert.equal(open.routerSsh, 'open');
 
     // 4. The generated table, checked and loaded in the router's namespace.
     const table = await runCli(['router-config', '--target', 'nftables', '--vlan', VLAN4, '--vlan', VLAN6, '--camshim', CAMSHIM4, '--camshim', CAMSHIM6, '--nvr', NVR]);
