@@ -36,6 +36,9 @@ function familyRules(vlan: CameraVlan, zone: string): string[] {
     ...section('rule', `camshim_dns_in${f}`, WHY.toCamshim, [family, ['src', zone], ['src_ip', vlan.cidr], ['dest_ip', vlan.camshim], ['proto', 'tcp udp'], ['dest_port', `${DNS_PORT}`], ['target', 'ACCEPT']]),
     ...section('rule', `camshim_ntp_in${f}`, WHY.toCamshim, [family, ['src', zone], ['src_ip', vlan.cidr], ['dest_ip', vlan.camshim], ['proto', 'udp'], ['dest_port', `${NTP_PORT}`], ['target', 'ACCEPT']]),
     ...section('rule', `camshim_dhcp_in${f}`, WHY.dhcp, [family, ['src', zone], ['proto', 'udp'], ['dest_port', `${DHCP_SERVER_PORT[vlan.family]}`], ['target', 'ACCEPT']]),
+    ...section('rule', `camshim_icmp_in${f}`, WHY.icmp, [family, ['src', zone], ['src_ip', vlan.cidr], ['proto', 'icmp'], ['target', 'ACCEPT']]),
+    // After the accepts above: a rule without dest is an input rule, so this closes the router itself.
+    ...section('rule', `camshim_router_closed${f}`, WHY.routerServices, [family, ['src', zone], ['src_ip', vlan.cidr], ['proto', 'all'], ['target', 'DROP']]),
     ...(vlan.nvrs.length === 0 ? [] : [
       ...section('rule', `camshim_to_nvr${f}`, WHY.toNvr, [family, ['src', zone], ['src_ip', vlan.cidr], ['dest', '*'], ['dest_ip', vlan.nvrs], ['proto', 'all'], ['target', 'ACCEPT']]),
       ...section('rule', `camshim_nvr_in${f}`, WHY.nvrToCameras, [family, ['src', '*'], ['src_ip', vlan.nvrs], ['dest', zone], ['dest_ip', vlan.cidr], ['proto', 'tcp'], ['dest_port', CAMERA_TCP_PORTS.join(' ')], ['target', 'ACCEPT']]),

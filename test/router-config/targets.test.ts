@@ -105,6 +105,10 @@ describe('openwrt', () => {
     // The accepts come before the drops of the same zone: fw4 keeps the configuration order.
     assert.ok(batch.indexOf('camshim_to_nvr4=') < batch.indexOf('camshim_no_internet4='));
     assert.ok(batch.indexOf('camshim_nvr_in4=') < batch.indexOf('camshim_nobody_in4='));
+    for (const accept of ['camshim_dns_in4=', 'camshim_ntp_in4=', 'camshim_dhcp_in6=', 'camshim_icmp_in6=']) {
+      assert.ok(batch.indexOf(accept) < batch.indexOf(`camshim_router_closed${accept.slice(-2, -1)}=`), accept);
+    }
+    assert.match(batch, /^set firewall\.camshim_router_closed6\.target='DROP'$/m);
   });
 
   test('strings are quoted for uci and sh', () => {
