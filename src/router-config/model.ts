@@ -29,6 +29,7 @@ export const WHY = {
   established: 'camshim: replies within connections already allowed (the NVR pulling video)',
   invalid: 'camshim: packets that belong to no connection',
   toCamshim: 'camshim: the cameras reach camshim for DNS (53) and NTP (123)',
+  camshimOut: 'camshim: camshim on another host of the VLAN reaches its upstream resolvers and time',
   toNvr: 'camshim: the cameras reach the NVR (events, uploads, RTP streams)',
   noInternet: 'camshim: no internet for the cameras: stops call-home to literal cloud IPs DNS never sees',
   nvrToCameras: 'camshim: the NVR opens HTTP 80, HTTPS 443, RTSP 554, ONVIF 8000/8899 on the cameras',

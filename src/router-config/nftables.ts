@@ -97,7 +97,11 @@ export function renderNftables(plan: RouterConfigPlan): string {
   );
   for (const vlan of plan.vlans) {
     const ip = ipWord(vlan);
-    lines.push(rule(`${ip} daddr ${vlan.camshim} meta l4proto { tcp, udp } th dport { ${DNS_PORT}, ${NTP_PORT} } accept`, WHY.toCamshim));
+    lines.push(
+      rule(`${ip} daddr ${vlan.camshim} meta l4proto { tcp, udp } th dport { ${DNS_PORT}, ${NTP_PORT} } accept`, WHY.toCamshim),
+      // Forwarded only when camshim is another host: a camshim on this router sends from the output path.
+      rule(`${ip} saddr ${vlan.camshim} accept`, WHY.camshimOut),
+    );
     if (vlan.nvrs.length > 0) lines.push(rule(`${ip} daddr ${anonymousSet(vlan.nvrs)} accept`, WHY.toNvr));
   }
   lines.push(

@@ -43,6 +43,7 @@ function familyRules(vlan: CameraVlan, zone: string): string[] {
       ...section('rule', `camshim_to_nvr${f}`, WHY.toNvr, [family, ['src', zone], ['src_ip', vlan.cidr], ['dest', '*'], ['dest_ip', vlan.nvrs], ['proto', 'all'], ['target', 'ACCEPT']]),
       ...section('rule', `camshim_nvr_in${f}`, WHY.nvrToCameras, [family, ['src', '*'], ['src_ip', vlan.nvrs], ['dest', zone], ['dest_ip', vlan.cidr], ['proto', 'tcp'], ['dest_port', CAMERA_TCP_PORTS.join(' ')], ['target', 'ACCEPT']]),
     ]),
+    ...section('rule', `camshim_host_out${f}`, WHY.camshimOut, [family, ['src', zone], ['src_ip', vlan.camshim], ['dest', '*'], ['proto', 'all'], ['target', 'ACCEPT']]),
     ...section('rule', `camshim_no_internet${f}`, WHY.noInternet, [family, ['src', zone], ['src_ip', vlan.cidr], ['dest', '*'], ['proto', 'all'], ['target', 'DROP']]),
     ...section('rule', `camshim_nobody_in${f}`, WHY.nobodyElseIn, [family, ['src', '*'], ['dest', zone], ['dest_ip', vlan.cidr], ['proto', 'all'], ['target', 'DROP']]),
   ];

@@ -50,7 +50,8 @@ function filterRules(vlan: CameraVlan): string[] {
   const newFromCameras = `connection-state=new src-address-list=${LIST.cameras}`;
   const nvrToCameras = `connection-state=new src-address-list=${LIST.nvr} dst-address-list=${LIST.cameras}`;
   return [
-    drop(`forward ${newFromCameras} dst-address-list=!${LIST.camerasMayReach}`, WHY.noInternet),
+    // camshim's own host is on the VLAN and must reach its upstream resolvers, hence src-address.
+    drop(`forward ${newFromCameras} src-address=!${vlan.camshim} dst-address-list=!${LIST.camerasMayReach}`, WHY.noInternet),
     drop(`forward connection-state=new dst-address-list=${LIST.cameras} src-address-list=!${LIST.mayReachCameras}`, WHY.nobodyElseIn),
     ...(vlan.nvrs.length === 0 ? [] : [
       drop(`forward ${nvrToCameras} protocol=tcp dst-port=!${CAMERA_TCP_PORTS.join(',')}`, WHY.nvrOtherPorts),

@@ -37,6 +37,7 @@ describe('nftables', () => {
     assert.match(fromCameras, /ip daddr \{ 192\.168\.1\.10, 192\.168\.1\.11 \} accept comment/);
     assert.match(fromCameras, /counter drop comment "camshim: no internet for the cameras/);
     assert.ok(fromCameras.indexOf('ct state established,related accept') < fromCameras.indexOf('counter drop'));
+    assert.match(fromCameras, /ip saddr 192\.168\.20\.2 accept comment "camshim: camshim on another host/);
     const toCameras = text.slice(text.indexOf('chain to_cameras'));
     assert.match(toCameras, /ip saddr \{ 192\.168\.1\.10, 192\.168\.1\.11 \} tcp dport \{ 80, 443, 554, 8000, 8899 \} accept comment/);
     assert.doesNotMatch(text, /ip6 /, 'no IPv6 rules for an IPv4-only VLAN');
@@ -70,7 +71,7 @@ describe('routeros', () => {
     assert.match(text, /^set \[find where address=192\.168\.20\.0\/24\] dns-server=192\.168\.20\.2 ntp-server=192\.168\.20\.2 comment=/m);
     assert.match(text, /^add chain=dstnat action=dst-nat protocol=udp dst-port=53 src-address-list=camshim-cameras dst-address-list=!camshim-service to-addresses=192\.168\.20\.2 place-before=0 comment="camshim: DNS/m);
     assert.match(text, /^add chain=dstnat action=dst-nat protocol=udp dst-port=123 .* to-address=fd20::2\/128 place-before=0 comment=/m);
-    assert.match(text, /^add chain=forward connection-state=new src-address-list=camshim-cameras dst-address-list=!camshim-cameras-may-reach action=drop place-before=0 comment="camshim: no internet/m);
+    assert.match(text, /^add chain=forward connection-state=new src-address-list=camshim-cameras src-address=!192\.168\.20\.2 dst-address-list=!camshim-cameras-may-reach action=drop place-before=0 comment="camshim: no internet/m);
     assert.match(text, /^add chain=input connection-state=new src-address-list=camshim-cameras protocol=udp dst-port=!67 action=drop/m);
     assert.match(text, /^set \[find where interface=cameras\] advertise-dns=yes dns=fd20::2$/m);
     assert.match(text, /fasttrack/, 'the placement is explained');
@@ -104,6 +105,7 @@ describe('openwrt', () => {
     for (const id of sections) assert.match(batch, new RegExp(`^set firewall\\.${id}\\.name='camshim: `, 'm'), id);
     // The accepts come before the drops of the same zone: fw4 keeps the configuration order.
     assert.ok(batch.indexOf('camshim_to_nvr4=') < batch.indexOf('camshim_no_internet4='));
+    assert.ok(batch.indexOf('camshim_host_out6=') < batch.indexOf('camshim_no_internet6='));
     assert.ok(batch.indexOf('camshim_nvr_in4=') < batch.indexOf('camshim_nobody_in4='));
     for (const accept of ['camshim_dns_in4=', 'camshim_ntp_in4=', 'camshim_dhcp_in6=', 'camshim_icmp_in6=']) {
       assert.ok(batch.indexOf(accept) < batch.indexOf(`camshim_router_closed${accept.slice(-2, -1)}=`), accept);
