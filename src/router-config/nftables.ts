@@ -47,7 +47,8 @@ export function renderNftables(plan: RouterConfigPlan): string {
   ];
   for (const vlan of plan.vlans) {
     const ip = ipWord(vlan);
-    const from = `${ip} saddr ${vlan.cidr} ${ip} daddr != ${vlan.camshim}`;
+    // camshim's own queries and time requests (when it is a host on the VLAN) go where it sends them.
+    const from = `${ip} saddr ${vlan.cidr} ${ip} saddr != ${vlan.camshim} ${ip} daddr != ${vlan.camshim}`;
     lines.push(
       rule(`${from} udp dport ${DNS_PORT} dnat ${ip} to ${vlan.camshim}`, WHY.dnsRedirect),
       rule(`${from} tcp dport ${DNS_PORT} dnat ${ip} to ${vlan.camshim}`, WHY.dnsRedirect),

@@ -27,7 +27,8 @@ function familyRules(vlan: CameraVlan, zone: string): string[] {
   const f = `${vlan.family}`;
   const family: Option = ['family', vlan.family === 4 ? 'ipv4' : 'ipv6'];
   const redirect = (id: string, proto: string, port: number, why: string): string[] => section('redirect', `camshim_${id}${f}`, why, [
-    family, ['src', zone], ['src_ip', vlan.cidr], ['src_dip', `!${vlan.camshim}`], ['src_dport', `${port}`],
+    // The zone already limits the source to the VLAN; excluding camshim lets its own queries out.
+    family, ['src', zone], ['src_ip', `!${vlan.camshim}`], ['src_dip', `!${vlan.camshim}`], ['src_dport', `${port}`],
     ['proto', proto], ['dest_ip', vlan.camshim], ['dest_port', `${port}`], ['target', 'DNAT'],
   ]);
   return [

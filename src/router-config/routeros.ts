@@ -33,10 +33,11 @@ function addressLists(vlan: CameraVlan): string[] {
   ];
 }
 
+/** camshim's own upstream queries and time requests leave its host unredirected (src-address=!camshim). */
 function natRules(vlan: CameraVlan): string[] {
   const to = vlan.family === 4 ? `to-addresses=${vlan.camshim}` : `to-address=${vlan.camshim}/128`;
   const redirect = (protocol: 'udp' | 'tcp', port: number, why: string): string =>
-    `add chain=dstnat action=dst-nat protocol=${protocol} dst-port=${port} src-address-list=${LIST.cameras} dst-address-list=!${LIST.service} ${to} place-before=0 comment=${rosString(why)}`;
+    `add chain=dstnat action=dst-nat protocol=${protocol} dst-port=${port} src-address-list=${LIST.cameras} src-address=!${vlan.camshim} dst-address-list=!${LIST.service} ${to} place-before=0 comment=${rosString(why)}`;
   return [
     redirect('udp', DNS_PORT, WHY.dnsRedirect),
     redirect('tcp', DNS_PORT, WHY.dnsRedirect),

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readlinkSync } from 'node:fs';
+import { accessSync, constants, existsSync, readlinkSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -307,5 +307,118 @@ describe('router-config end to end: router, camera, NVR and internet namespaces'
     await inNs(camera, 'ip', ['-6', 'addr', 'add', `${CAMERA6}/64`, 'dev', 'cam0', 'nodad']);
     await inNs(camera, 'busybox', ['udhcpc', '-i', 'cam0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-O', 'ntpsrv', '-s', script], 15_000);
     assert.match(await readFile(leaseFile, 'utf8'), /^ip=10\.20\.0\./m);
+  });
+});
+
+/**
+ * camshim on its own host on the camera VLAN (a box beside the router, as with a MikroTik): the
+ * router bridges the camera and that host, so a redirected query goes camera -> router -> camshim
+ * host on the same segment. Only the generated masquerade makes the reply come back through the
+ * router; the test removes it to show the redirect then fails.
+ */
+describe('router-config end to end: camshim on another host of the camera VLAN (hairpin)', () => {
+  const namespaces: Namespace[] = [];
+  const children: ChildProcess[] = [];
+  let router: Namespace;
+  let camera: Namespace;
+  let shimHost: Namespace;
+  let internet: Namespace;
+  let dir: string;
+  let unavailable: string | undefined;
+  const VLAN = '10.30.0.0/24';
+  const SHIM = '10.30.0.2';
+  const CAMERA = '10.30.0.50';
+
+  before(async () => {
+    if (process.getuid?.() !== 0) { unavailable = 'needs root to create network namespaces and bind ports 53 and 123 inside them'; return; }
+    try { accessSync(BUSYBOX_NTPD, constants.X_OK); } catch { unavailable = `${BUSYBOX_NTPD} missing: build it with .ci/build-busybox-ntpd.sh`; return; }
+    const probe = await exec('unshare', ['-n', 'true']);
+    if (probe.code !== 0) { unavailable = `unshare -n is not permitted here: ${probe.stderr.trim()}`; return; }
+    dir = await tempDir({ 'vendor.list': 'vendor-cloud.example\n' });
+    await chmod(dir, 0o755);
+    for (const name of ['router', 'camera', 'camshim-host', 'internet']) namespaces.push(await makeNamespace(name));
+    [router, camera, shimHost, internet] = namespaces as [Namespace, Namespace, Namespace, Namespace];
+    const ip = (ns: Namespace, ...args: string[]): Promise<string> => inNs(ns, 'ip', args);
+    for (const ns of namespaces) await ip(ns, 'link', 'set', 'lo', 'up');
+    await ip(router, 'link', 'add', 'br-cam', 'type', 'bridge');
+    await ip(router, 'link', 'set', 'br-cam', 'up');
+    for (const [local, peer, ns] of [['r-cam', 'cam0', camera], ['r-shim', 'shim0', shimHost], ['r-inet', 'inet0', internet]] as const) {
+      await ip(router, 'link', 'add', local, 'type', 'veth', 'peer', 'name', peer);
+      await ip(router, 'link', 'set', peer, 'netns', String(ns.pid));
+      if (local !== 'r-inet') await ip(router, 'link', 'set', local, 'master', 'br-cam');
+      await ip(router, 'link', 'set', local, 'up');
+      await ip(ns, 'link', 'set', peer, 'up');
+    }
+    await ip(router, 'addr', 'add', '10.30.0.1/24', 'dev', 'br-cam');
+    await ip(router, 'addr', 'add', '203.0.113.1/24', 'dev', 'r-inet');
+    await ip(router, 'route', 'add', 'default', 'via', UPSTREAM);
+    await inNs(router, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    // A router's bridge does not pass bridged frames through the IP firewall (RouterOS
+    // use-ip-firewall=no, OpenWrt without br_netfilter). Where br_netfilter is loaded on this
+    // machine it would, and conntrack would un-NAT the direct reply, hiding what the masquerade does.
+    if (existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) {
+      await inNs(router, 'sysctl', ['-q', '-w', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0']);
+    }
+    await ip(internet, 'addr', 'add', `${UPSTREAM}/24`, 'dev', 'inet0');
+    for (const address of [HARD_CODED_DNS, HARD_CODED_NTP, CLOUD]) await ip(internet, 'addr', 'add', `${address}/32`, 'dev', 'lo');
+    await ip(internet, 'route', 'add', VLAN, 'via', '203.0.113.1');
+    for (const [ns, address] of [[shimHost, SHIM], [camera, CAMERA]] as const) {
+      await ip(ns, 'addr', 'add', `${address}/24`, 'dev', ns === camera ? 'cam0' : 'shim0');
+      await ip(ns, 'route', 'add', 'default', 'via', '10.30.0.1');
+    }
+    await writeFile(path.join(dir, 'internet-dns.conf'), [
+      'port=53', 'bind-interfaces', `listen-address=${UPSTREAM},${HARD_CODED_DNS}`, 'no-resolv', 'no-hosts',
+      `address=/vendor-cloud.example/${CLOUD}`, 'address=/forwarded.example/203.0.113.80', '',
+    ].join('\n'));
+    children.push(spawnInNs(internet, 'dnsmasq', ['-k', '-C', path.join(dir, 'internet-dns.conf'), '--pid-file=', '--log-facility=-']));
+    children.push(spawnInNs(internet, process.execPath, ['-e', TCP_LISTEN, CLOUD, '443']));
+    const camshim = spawnInNs(shimHost, process.execPath, [MAIN, 'serve', '--listen', SHIM, '--dns-port', '53', '--ntp-port', '123',
+      '--upstream', UPSTREAM, '--resolv-conf', '/dev/null', '--blocklist', path.join(dir, 'vendor.list')]);
+    children.push(camshim);
+    await waitForLine(camshim, (line) => line.includes('"event":"start"'), 'camshim');
+    for (let i = 0; i < 20 && (await dig(router, UPSTREAM, 'forwarded.example')).status !== 'NOERROR'; i += 1) await new Promise((r) => setTimeout(r, 100));
+  });
+
+  after(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    for (const ns of namespaces) ns.holder.kill('SIGKILL');
+    await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => {
+      const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined); }, 3000);
+      child.once('exit', () => { clearTimeout(timer); resolve(undefined); });
+    }))));
+  });
+
+  test('redirected DNS and NTP reach camshim on its own host and come back; camshim still forwards upstream', async (t) => {
+    if (unavailable !== undefined) { t.skip(unavailable); return; }
+    const before = (await dig(camera, HARD_CODED_DNS, 'vendor-cloud.example')).answers[0] ?? 'no answer';
+    assert.match(before, new RegExp(`${CLOUD.replace(/\./g, '\\.')}$`), 'without the table the hard-coded resolver answers');
+
+    const table = await runCli(['router-config', '--target', 'nftables', '--vlan', VLAN, '--camshim', SHIM]);
+    assert.equal(table.code, 0, table.stderr);
+    const tableFile = path.join(dir, 'camshim.nft');
+    await writeFile(tableFile, table.stdout);
+    await inNs(router, 'nft', ['-f', tableFile]);
+
+    const result = {
+      dns: await dig(camera, HARD_CODED_DNS, 'vendor-cloud.example'),
+      dnsTcp: await dig(camera, HARD_CODED_DNS, 'vendor-cloud.example', ['+tcp']),
+      forwarded: await dig(camera, HARD_CODED_DNS, 'forwarded.example'),
+      direct: await dig(camera, SHIM, 'forwarded.example'),
+      ntp: await ntpQuery(camera, HARD_CODED_NTP),
+      cloud: await tcpProbe(camera, CLOUD, 443),
+    };
+    console.log(`# hairpin with the table: dns ${result.dns.status}, tcp ${result.dnsTcp.status}, forwarded ${result.forwarded.answers.join(' ')}, ntp replies ${result.ntp.replies}, cloud ${result.cloud}`);
+    assert.equal(result.dns.status, 'NXDOMAIN', 'DNS to 8.8.8.8 answered by camshim on its own host');
+    assert.equal(result.dnsTcp.status, 'NXDOMAIN');
+    assert.match(result.forwarded.answers[0] ?? '', /203\.0\.113\.80$/, 'camshim on the VLAN still reaches its upstream');
+    assert.match(result.direct.answers[0] ?? '', /203\.0\.113\.80$/);
+    assert.ok(result.ntp.replies > 0, `NTP to a hard-coded address answered by camshim:\n${result.ntp.output}`);
+    assert.equal(result.cloud, 'closed');
+
+    // Without the masquerade, camshim answers the camera directly from its own address, which the
+    // camera (waiting for 8.8.8.8) ignores.
+    await inNs(router, 'nft', ['flush', 'chain', 'inet', 'camshim', 'srcnat']);
+    const withoutHairpin = await dig(camera, HARD_CODED_DNS, 'vendor-cloud.example');
+    assert.notEqual(withoutHairpin.status, 'NXDOMAIN', 'the masquerade is what carries the redirected reply');
   });
 });

@@ -24,7 +24,7 @@ describe('nftables', () => {
     assert.match(text, /^\t\ttype nat hook prerouting priority dstnat; policy accept;$/m);
     for (const [ip, vlan, camshim] of [['ip', '192.168.20.0/24', '192.168.20.2'], ['ip6', 'fd20::/64', 'fd20::2']] as const) {
       for (const [proto, port] of [['udp', 53], ['tcp', 53], ['udp', 123]] as const) {
-        const line = `${ip} saddr ${vlan} ${ip} daddr != ${camshim} ${proto} dport ${port} dnat ${ip} to ${camshim}`;
+        const line = `${ip} saddr ${vlan} ${ip} saddr != ${camshim} ${ip} daddr != ${camshim} ${proto} dport ${port} dnat ${ip} to ${camshim}`;
         assert.ok(lines(text).some((l) => l.trim().startsWith(`${line} comment "camshim: `)), line);
       }
       assert.ok(text.includes(`${ip} saddr ${vlan} ${ip} daddr ${camshim} ct status dnat masquerade comment`));
@@ -59,7 +59,7 @@ describe('nftables', () => {
   test('a table without NVRs has no NVR rules', () => {
     const text = generateRouterConfig({ target: 'nftables', vlans: ['fd20::/64'], camshim: ['fd20::53'] });
     assert.doesNotMatch(text, /NVR opens HTTP|reach the NVR/);
-    assert.match(text, /ip6 saddr fd20::\/64 ip6 daddr != fd20::53 udp dport 53 dnat ip6 to fd20::53/);
+    assert.match(text, /ip6 saddr fd20::\/64 ip6 saddr != fd20::53 ip6 daddr != fd20::53 udp dport 53 dnat ip6 to fd20::53/);
     assert.match(text, /udp dport 547 accept/);
   });
 });
@@ -69,7 +69,7 @@ describe('routeros', () => {
     const text = generateRouterConfig({ target: 'routeros', ...DUAL });
     assert.match(text, /^\/ip firewall address-list\nadd list=camshim-cameras address=192\.168\.20\.0\/24 comment="camshim: the camera VLAN"$/m);
     assert.match(text, /^set \[find where address=192\.168\.20\.0\/24\] dns-server=192\.168\.20\.2 ntp-server=192\.168\.20\.2 comment=/m);
-    assert.match(text, /^add chain=dstnat action=dst-nat protocol=udp dst-port=53 src-address-list=camshim-cameras dst-address-list=!camshim-service to-addresses=192\.168\.20\.2 place-before=0 comment="camshim: DNS/m);
+    assert.match(text, /^add chain=dstnat action=dst-nat protocol=udp dst-port=53 src-address-list=camshim-cameras src-address=!192\.168\.20\.2 dst-address-list=!camshim-service to-addresses=192\.168\.20\.2 place-before=0 comment="camshim: DNS/m);
     assert.match(text, /^add chain=dstnat action=dst-nat protocol=udp dst-port=123 .* to-address=fd20::2\/128 place-before=0 comment=/m);
     assert.match(text, /^add chain=forward connection-state=new src-address-list=camshim-cameras src-address=!192\.168\.20\.2 dst-address-list=!camshim-cameras-may-reach action=drop place-before=0 comment="camshim: no internet/m);
     assert.match(text, /^add chain=input connection-state=new src-address-list=camshim-cameras protocol=udp dst-port=!67 action=drop/m);
@@ -98,6 +98,7 @@ describe('openwrt', () => {
     assert.match(batch, /^add_list dhcp\.cams\.dhcp_option='42,192\.168\.20\.2'$/m);
     assert.match(batch, /^add_list dhcp\.cams\.dns='fd20::2'$/m);
     assert.match(batch, /^set firewall\.camshim_dns4\.src_dip='!192\.168\.20\.2'$/m);
+    assert.match(batch, /^set firewall\.camshim_dns4\.src_ip='!192\.168\.20\.2'$/m);
     assert.match(batch, /^set firewall\.camshim_dns6\.target='DNAT'$/m);
     assert.match(batch, /^set firewall\.camshim_no_internet4\.target='DROP'$/m);
     const sections = [...batch.matchAll(/^set firewall\.(camshim_\w+)=(?:rule|redirect)$/gm)].map((m) => m[1]!);
