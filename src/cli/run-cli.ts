@@ -33,7 +33,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .alias('h', 'help')
     .strict()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .demandCommand(1, 'a command is required: serve, check, query or lists')
+    .demandCommand(1, 'a command is required: serve, check, query, lists or router-config')
     .recommendCommands()
     .fail((message: string | undefined, error: Error | undefined) => {
       usageError = message ?? error?.message ?? 'invalid command line';

@@ -23,6 +23,12 @@ describe('camshim router-config', () => {
     }
   });
 
+  test('--help lists every flag', async () => {
+    const help = await runCli(['router-config', '--help']);
+    assert.equal(help.code, 0);
+    for (const flag of ['--target', '--vlan', '--camshim', '--nvr', '--interface', 'routeros, nftables, openwrt, dnsmasq']) assert.ok(help.stdout.includes(flag), flag);
+  });
+
   test('bad arguments: one line on stderr naming the problem and its code, exit 2', async () => {
     const base = ['router-config', '--target', 'nftables'];
     const cases: [string[], RegExp][] = [

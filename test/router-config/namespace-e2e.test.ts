@@ -119,6 +119,24 @@ function waitForLine(child: ChildProcess, predicate: (line: string) => boolean, 
   });
 }
 
+/** Why this machine cannot run the namespace tests, or undefined when it can. */
+async function missingPrerequisite(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'needs root to create network namespaces and bind ports 53, 67 and 123 inside them';
+  try { accessSync(BUSYBOX_NTPD, constants.X_OK); } catch { return `${BUSYBOX_NTPD} missing: build it with .ci/build-busybox-ntpd.sh`; }
+  const probe = await exec('unshare', ['-n', 'true']);
+  return probe.code === 0 ? undefined : `unshare -n is not permitted here: ${probe.stderr.trim()}`;
+}
+
+/** Stops every process the test started; the namespaces go with their holders. */
+async function stopAll(children: readonly ChildProcess[], namespaces: readonly Namespace[]): Promise<void> {
+  for (const child of children) child.kill('SIGTERM');
+  for (const ns of namespaces) ns.holder.kill('SIGKILL');
+  await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined); }, 3000);
+    child.once('exit', () => { clearTimeout(timer); resolve(undefined); });
+  }))));
+}
+
 describe('router-config end to end: router, camera, NVR and internet namespaces', () => {
   const namespaces: Namespace[] = [];
   const children: ChildProcess[] = [];
@@ -130,10 +148,8 @@ describe('router-config end to end: router, camera, NVR and internet namespaces'
   let unavailable: string | undefined;
 
   before(async () => {
-    if (process.getuid?.() !== 0) { unavailable = 'needs root to create network namespaces and bind ports 53, 67 and 123 inside them'; return; }
-    try { accessSync(BUSYBOX_NTPD, constants.X_OK); } catch { unavailable = `${BUSYBOX_NTPD} missing: build it with .ci/build-busybox-ntpd.sh`; return; }
-    const probe = await exec('unshare', ['-n', 'true']);
-    if (probe.code !== 0) { unavailable = `unshare -n is not permitted here: ${probe.stderr.trim()}`; return; }
+    unavailable = await missingPrerequisite();
+    if (unavailable !== undefined) return;
 
     dir = await tempDir({ 'vendor.list': 'vendor-cloud.example\n' });
     await chmod(dir, 0o755);
@@ -209,14 +225,7 @@ describe('router-config end to end: router, camera, NVR and internet namespaces'
     for (let i = 0; i < 20 && (await tcpProbe(internet, CLOUD, 443)) !== 'open'; i += 1) await new Promise((r) => setTimeout(r, 100));
   });
 
-  after(async () => {
-    for (const child of children) child.kill('SIGTERM');
-    for (const ns of namespaces) ns.holder.kill('SIGKILL');
-    await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined); }, 3000);
-      child.once('exit', () => { clearTimeout(timer); resolve(undefined); });
-    }))));
-  });
+  after(() => stopAll(children, namespaces));
 
   test('the camera leases with udhcpc, gets camshim as DNS and NTP, and the generated table forces and closes the VLAN', async (t) => {
     if (unavailable !== undefined) { t.skip(unavailable); return; }
@@ -330,10 +339,8 @@ describe('router-config end to end: camshim on another host of the camera VLAN (
   const CAMERA = '10.30.0.50';
 
   before(async () => {
-    if (process.getuid?.() !== 0) { unavailable = 'needs root to create network namespaces and bind ports 53 and 123 inside them'; return; }
-    try { accessSync(BUSYBOX_NTPD, constants.X_OK); } catch { unavailable = `${BUSYBOX_NTPD} missing: build it with .ci/build-busybox-ntpd.sh`; return; }
-    const probe = await exec('unshare', ['-n', 'true']);
-    if (probe.code !== 0) { unavailable = `unshare -n is not permitted here: ${probe.stderr.trim()}`; return; }
+    unavailable = await missingPrerequisite();
+    if (unavailable !== undefined) return;
     dir = await tempDir({ 'vendor.list': 'vendor-cloud.example\n' });
     await chmod(dir, 0o755);
     for (const name of ['router', 'camera', 'camshim-host', 'internet']) namespaces.push(await makeNamespace(name));
@@ -379,14 +386,7 @@ describe('router-config end to end: camshim on another host of the camera VLAN (
     for (let i = 0; i < 20 && (await dig(router, UPSTREAM, 'forwarded.example')).status !== 'NOERROR'; i += 1) await new Promise((r) => setTimeout(r, 100));
   });
 
-  after(async () => {
-    for (const child of children) child.kill('SIGTERM');
-    for (const ns of namespaces) ns.holder.kill('SIGKILL');
-    await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined); }, 3000);
-      child.once('exit', () => { clearTimeout(timer); resolve(undefined); });
-    }))));
-  });
+  after(() => stopAll(children, namespaces));
 
   test('redirected DNS and NTP reach camshim on its own host and come back; camshim still forwards upstream', async (t) => {
     if (unavailable !== undefined) { t.skip(unavailable); return; }
