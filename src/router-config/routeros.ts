@@ -24,7 +24,7 @@ function addressLists(vlan: CameraVlan): string[] {
   const add = (list: string, address: string, why: string): string => `add list=${list} address=${address} comment=${rosString(why)}`;
   return [
     add(LIST.cameras, vlan.cidr, 'camshim: the camera VLAN'),
-    add(LIST.service, vlan.camshim, 'camshim: answers the cameras DNS and NTP'),
+    add(LIST.service, vlan.camshim, 'camshim: answers DNS and NTP for the cameras'),
     add(LIST.camerasMayReach, vlan.camshim, 'camshim: the cameras may reach camshim'),
     ...vlan.nvrs.map((nvr) => add(LIST.camerasMayReach, nvr, 'camshim: the cameras may reach the NVR')),
     ...vlan.nvrs.map((nvr) => add(LIST.nvr, nvr, 'camshim: NVR that pulls video from the cameras')),
