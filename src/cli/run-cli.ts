@@ -5,6 +5,7 @@ import { checkCommand } from './check-command.js';
 import { listsCommand } from './lists-command.js';
 import { queryCommand } from './query-command.js';
 import { reportCommand } from './report-command.js';
+import { routerConfigCommand } from './router-config-command.js';
 import { serveCommand } from './serve-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,13 +34,13 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .alias('h', 'help')
     .strict()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .demandCommand(1, 'a command is required: serve, check, query, lists or report')
+    .demandCommand(1, 'a command is required: serve, check, query, lists, report or router-config')
     .recommendCommands()
     .fail((message: string | undefined, error: Error | undefined) => {
       usageError = message ?? error?.message ?? 'invalid command line';
     })
     .exitProcess(false);
-  for (const command of [serveCommand, checkCommand, queryCommand, listsCommand, reportCommand]) parser = command.register(parser, setResult);
+  for (const command of [serveCommand, checkCommand, queryCommand, listsCommand, reportCommand, routerConfigCommand]) parser = command.register(parser, setResult);
   try {
     await parser.parseAsync();
   } catch (error) {
