@@ -139,6 +139,9 @@ export class ClientDirectory {
       const alias = this.table.get(key);
       if (alias !== undefined) return alias;
     }
+    // An address already waiting out its backoff costs one more Map read, not a parse.
+    const tracked = this.missTracked.get(key);
+    if (tracked !== undefined && this.nowMs() < tracked.next) return undefined;
     if (!this.table.has(key)) {
       const canonical = ipKey(key);
       if (canonical === undefined) return undefined;
@@ -171,6 +174,16 @@ export class ClientDirectory {
   async refresh(): Promise<void> {
     await Promise.all([this.leaseFiles.check(), this.refreshNeighbours()]);
     this.rebuild();
+  }
+
+  /** One line for the start-up log: the effective sources and what they gave. */
+  describe(): string {
+    const files = this.leaseFiles.states().filter((f) => !f.optional || f.loads > 0 || f.failing);
+    const leases = files.length === 0
+      ? 'no lease file found'
+      : files.map((f) => `${f.path} (${f.format ?? 'format unknown'}, ${f.leases} leases${f.failing ? ', unreadable' : ''})`).join(', ');
+    const neighbours = this.readNeighbours === undefined ? 'off' : this.neighbourFailing ? 'unreadable' : `${this.neighbourEntries.length} entries`;
+    return `clients: ${this.table.size} known; leases: ${leases}; neighbour table: ${neighbours}; names from config: ${this.names.byMac.size + this.names.byIp.size}`;
   }
 
   close(): void {

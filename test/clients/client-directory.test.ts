@@ -315,3 +315,18 @@ describe('ClientDirectory: lookups and the neighbour table', () => {
     assert.equal(timers.count, 0);
   });
 });
+
+describe('ClientDirectory.describe', () => {
+  it('says which sources are in effect and what they gave', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'dnsmasq.leases');
+    writeFileSync(file, dnsmasqLine('10.0.0.1', 'aa:00:00:00:00:01', 'cam') + dnsmasqLine('10.0.0.2', 'aa:00:00:00:00:02', 'cam2'));
+    const directory = new ClientDirectory(
+      { leases: [file], names: { '10.0.0.3': 'nvr' } },
+      { fs: noWatchFs, neighbourReader: async () => [{ ip: '10.0.0.4', mac: 'aa:00:00:00:00:04' }] },
+    );
+    after(() => directory.close());
+    await directory.start();
+    assert.equal(directory.describe(), `clients: 4 known; leases: ${file} (dnsmasq, 2 leases); neighbour table: 1 entries; names from config: 1`);
+  });
+});
