@@ -156,6 +156,7 @@ export class ClientDirectory {
 
   /** Reads every source once, builds the table, then keeps it fresh until `close()`. */
   async start(): Promise<void> {
+    if (this.running) return;
     this.running = true;
     await Promise.all([this.leaseFiles.check(), this.refreshNeighbours()]);
     this.rebuild();
@@ -217,7 +218,13 @@ export class ClientDirectory {
   }
 
   private async reloadLeases(): Promise<void> {
-    if (await this.leaseFiles.check()) this.rebuild();
+    try {
+      if (await this.leaseFiles.check()) this.rebuild();
+    } catch (error) {
+      // Parsers and reads report their own problems; this is the net under a bug, so that a
+      // timer callback can never become an unhandled rejection that stops the daemon.
+      this.report({ code: 'CLIENTS_LEASE_READ', severity: 'warning', message: `lease files not re-read: ${error instanceof Error ? error.message : String(error)}` });
+    }
   }
 
   /** Early neighbour re-read for an unknown address: bounded overall, and per address with backoff. */

@@ -29,7 +29,7 @@ export function parseIscDhcpdLeases(text: string): LeaseParseResult {
     if (start === undefined) break;
     // One top-level statement: words up to ';' or a '{ ... }' block.
     let j = i;
-    while (j < tokens.length && tokens[j]?.text !== ';' && tokens[j]?.text !== '{' && tokens[j]?.text !== '}') j++;
+    while (j < tokens.length && !isPunctuation(tokens[j])) j++;
     const head = tokens.slice(i, j);
     const closer = tokens[j];
     if (closer === undefined) {
@@ -61,59 +61,58 @@ export function parseIscDhcpdLeases(text: string): LeaseParseResult {
 
 interface Token { readonly text: string; readonly quoted: boolean; readonly line: number }
 
+/** `{`, `}` or `;` outside quotes (a quoted "{" is a string like any other). */
+function isPunctuation(t: Token | undefined): boolean {
+  return t !== undefined && !t.quoted && (t.text === ';' || t.text === '{' || t.text === '}');
+}
+
+/** One token at a time: space, comment, punctuation, quoted string (closing quote optional at end of text), word. */
+const TOKEN = /(\s+)|(#[^\n]*)|([{};])|("(?:[^"\\]|\\[\s\S])*"?)|([^\s{};"#]+)/y;
+
 /** Words, quoted strings (escapes decoded as bytes, then UTF-8), and the punctuation `{ } ;`. `#` starts a comment. */
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let line = 1;
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i] ?? '';
-    if (c === '\n') { line++; i++; continue; }
-    if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
-    if (c === '#') {
-      while (i < n && text[i] !== '\n') i++;
-      continue;
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
+    const [all, space, , punct, quoted, word] = m;
+    if (space !== undefined) {
+      for (let k = space.indexOf('\n'); k !== -1; k = space.indexOf('\n', k + 1)) line++;
+    } else if (punct !== undefined || word !== undefined) {
+      tokens.push({ text: all, quoted: false, line });
+    } else if (quoted !== undefined) {
+      const body = quoted.endsWith('"') && quoted.length > 1 ? quoted.slice(1, -1) : quoted.slice(1);
+      tokens.push({ text: body.includes('\\') ? decodeEscapes(body) : body, quoted: true, line });
+      for (let k = quoted.indexOf('\n'); k !== -1; k = quoted.indexOf('\n', k + 1)) line++;
     }
-    if (c === '{' || c === '}' || c === ';') {
-      tokens.push({ text: c, quoted: false, line });
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      const startLine = line;
-      const bytes: number[] = [];
-      i++;
-      while (i < n && text[i] !== '"') {
-        const d = text[i] ?? '';
-        if (d === '\n') line++;
-        if (d === '\\' && i + 1 < n) {
-          const octal = /^[0-7]{3}/.exec(text.slice(i + 1, i + 4));
-          if (octal !== null) {
-            bytes.push(parseInt(octal[0], 8) & 0xff);
-            i += 4;
-            continue;
-          }
-          const next = text[i + 1] ?? '';
-          const escaped = next === 'n' ? '\n' : next === 't' ? '\t' : next === 'r' ? '\r' : next;
-          bytes.push(...Buffer.from(escaped, 'utf8'));
-          i += 2;
-          continue;
-        }
-        const cp = text.codePointAt(i) ?? 0;
-        const ch = String.fromCodePoint(cp);
-        bytes.push(...Buffer.from(ch, 'utf8'));
-        i += ch.length;
-      }
-      i++; // closing quote (or end of text)
-      tokens.push({ text: Buffer.from(bytes).toString('utf8'), quoted: true, line: startLine });
-      continue;
-    }
-    const start = i;
-    while (i < n && !/[\s{};"#]/.test(text[i] ?? '')) i++;
-    tokens.push({ text: text.slice(start, i), quoted: false, line });
+    if (TOKEN.lastIndex >= text.length) break;
   }
   return tokens;
+}
+
+/** dhcpd's string escapes: `\ooo` octal bytes (how it writes bytes outside printable ASCII), `\n`, `\t`, `\r`, `\"`, `\\`. */
+function decodeEscapes(body: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < body.length;) {
+    const c = body[i] ?? '';
+    if (c === '\\' && i + 1 < body.length) {
+      const octal = /^[0-7]{3}/.exec(body.slice(i + 1, i + 4));
+      if (octal !== null) {
+        bytes.push(parseInt(octal[0], 8) & 0xff);
+        i += 4;
+        continue;
+      }
+      const next = body[i + 1] ?? '';
+      const escaped = next === 'n' ? '\n' : next === 't' ? '\t' : next === 'r' ? '\r' : next;
+      bytes.push(...Buffer.from(escaped, 'utf8'));
+      i += 2;
+      continue;
+    }
+    const ch = String.fromCodePoint(body.codePointAt(i) ?? 0);
+    bytes.push(...Buffer.from(ch, 'utf8'));
+    i += ch.length;
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 function matchingBrace(tokens: readonly Token[], open: number): number {
