@@ -171,7 +171,7 @@ export class ClientDirectory {
     }
   }
 
-  /** Re-reads everything now (SIGHUP, tests). */
+  /** Re-reads every source at once (SIGHUP, tests). */
   async refresh(): Promise<void> {
     await Promise.all([this.leaseFiles.check(), this.refreshNeighbours()]);
     this.rebuild();
@@ -227,20 +227,28 @@ export class ClientDirectory {
     }
   }
 
-  /** Early neighbour re-read for an unknown address: bounded overall, and per address with backoff. */
+  /**
+   * Early neighbour re-read for an unknown address: bounded overall (one per gap, one at a
+   * time), and per address with backoff. An address that has to wait is remembered too, so a
+   * storm from it costs a Map read per query, not an address parse.
+   */
   private onMiss(key: string): void {
     if (this.readNeighbours === undefined || !this.running) return;
     const now = this.nowMs();
     const tracked = this.missTracked.get(key);
     if (tracked !== undefined && now < tracked.next) return;
-    if (now - this.lastMissRead < this.settings.missRefreshGapMs || this.neighbourRead !== undefined) return;
-    const wait = tracked === undefined ? this.settings.missBackoffMs : Math.min(tracked.wait * 2, this.settings.missBackoffMaxMs);
+    const blocked = now - this.lastMissRead < this.settings.missRefreshGapMs || this.neighbourRead !== undefined;
+    // wait 0: not yet tried; it gets its first read once the gap has passed.
+    const wait = blocked ? (tracked?.wait ?? 0)
+      : tracked === undefined || tracked.wait === 0 ? this.settings.missBackoffMs
+        : Math.min(tracked.wait * 2, this.settings.missBackoffMaxMs);
     this.missTracked.delete(key);
     if (this.missTracked.size >= MAX_MISS_TRACKED) {
       const oldest = this.missTracked.keys().next();
       if (oldest.done !== true) this.missTracked.delete(oldest.value);
     }
-    this.missTracked.set(key, { next: now + wait, wait });
+    this.missTracked.set(key, { next: now + (blocked ? this.settings.missRefreshGapMs : wait), wait });
+    if (blocked) return;
     this.lastMissRead = now;
     this.missReads++;
     void this.refreshNeighbours().then(() => this.rebuild());

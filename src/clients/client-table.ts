@@ -33,8 +33,8 @@ interface Candidates {
  * MAC, first known of: a current lease's hardware address; the neighbour table; a current
  * lease's DUID; an ended lease (hardware, then DUID).
  * Name, first known of: `clients:` by that MAC; `clients:` by the address; the current
- * lease's hostname; the ended lease's hostname if that lease was for the same MAC (or says
- * no MAC) - an address now answered by another device does not inherit the old name.
+ * lease's hostname; the ended lease's hostname if that lease is for the same MAC (or names
+ * no MAC) - an address currently answered by another device does not inherit the old name.
  *
  * Bounded: at most `maxEntries` addresses, filled in priority order (`clients:` addresses,
  * current leases, neighbours, ended leases); the rest are counted in `dropped`.

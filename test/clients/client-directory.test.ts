@@ -263,9 +263,15 @@ describe('ClientDirectory: lookups and the neighbour table', () => {
     directory.lookup('192.168.20.32');
     assert.equal(reads(), 2, 'gap passed, but the address backs off for 10 s');
     directory.lookup('192.168.20.33'); // another address may trigger once the gap passed
+    directory.lookup('192.168.20.34'); // a read is in flight: remembered, tried after the gap
     await eventually(() => directory.stats().neighbourReads === 3, 5000, 'second address read');
     await eventually(() => directory.lookup('192.168.20.32')?.name === 'porch', 5000, 'found by the read');
     assert.equal(directory.stats().missReads, 2);
+    directory.lookup('192.168.20.34');
+    assert.equal(directory.stats().missReads, 2, 'still inside the gap');
+    timers.advance(2_000);
+    directory.lookup('192.168.20.34');
+    assert.equal(directory.stats().missReads, 3, 'its first read once the gap passed');
   });
 
   it('a neighbour table that cannot be read is reported once per streak; data from the last read stays', async () => {
