@@ -32,7 +32,11 @@ export type ErrorCode =
   | 'NTP_ADDRESS_UNAVAILABLE'
   | 'NTP_BIND_FAILED'
   | 'NTP_PACKET_TOO_SHORT'
-  | 'NTP_FIELD_RANGE';
+  | 'NTP_FIELD_RANGE'
+  | 'CLIENTS_LEASE_READ'
+  | 'CLIENTS_LEASE_LINES'
+  | 'CLIENTS_NEIGHBOUR_READ'
+  | 'CLIENTS_LIMIT';
 
 export interface ErrorContext {
   readonly file?: string;
