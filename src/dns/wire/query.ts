@@ -90,21 +90,24 @@ export function decodeQuery(packet: Uint8Array): QueryDecodeResult {
     for (let index = 0; index < records; index++) {
       const nameStart = offset;
       offset = skipName(packet, offset);
-      if (offset < 0 || offset + 10 > length) { recordProblem = 'record truncated'; break; }
+      if (offset < 0 || offset + 10 > length) { recordProblem ??= 'record truncated'; break; }
       const type = (packet[offset]! << 8) | packet[offset + 1]!;
       const rdLength = (packet[offset + 8]! << 8) | packet[offset + 9]!;
-      if (offset + 10 + rdLength > length) { recordProblem = 'record truncated'; break; }
+      if (offset + 10 + rdLength > length) { recordProblem ??= 'record truncated'; break; }
       if (type === QType.OPT) {
-        if (index < otherRecords) { recordProblem = 'OPT outside the additional section'; break; }
-        if (edns !== null) { recordProblem = 'more than one OPT'; break; }
-        if (offset - nameStart !== 1) { recordProblem = 'OPT owner not root'; break; }
-        const payloadSize = (packet[offset + 2]! << 8) | packet[offset + 3]!;
-        edns = {
-          // RFC 6891 6.2.5: values below 512 are treated as 512.
-          payloadSize: payloadSize < CLASSIC_UDP_MAX ? CLASSIC_UDP_MAX : payloadSize,
-          version: packet[offset + 5]!,
-          dnssecOk: (packet[offset + 6]! & 0x80) !== 0,
-        };
+        // A misplaced OPT is FORMERR, but the walk goes on: a valid OPT further on still gets one back.
+        if (index < otherRecords) recordProblem ??= 'OPT outside the additional section';
+        else if (edns !== null) recordProblem ??= 'more than one OPT';
+        else if (offset - nameStart !== 1) recordProblem ??= 'OPT owner not root';
+        else {
+          const payloadSize = (packet[offset + 2]! << 8) | packet[offset + 3]!;
+          edns = {
+            // RFC 6891 6.2.5: values below 512 are treated as 512.
+            payloadSize: payloadSize < CLASSIC_UDP_MAX ? CLASSIC_UDP_MAX : payloadSize,
+            version: packet[offset + 5]!,
+            dnssecOk: (packet[offset + 6]! & 0x80) !== 0,
+          };
+        }
       }
       offset += 10 + rdLength;
     }
