@@ -45,11 +45,9 @@ export type QueryDecodeResult =
 // One scratch buffer for the name's text: the decoder is synchronous, so reuse is safe.
 const nameScratch = Buffer.allocUnsafe(MAX_NAME_WIRE * MAX_TEXT_PER_WIRE_BYTE);
 
-/** What `parseQuestion` read, left here so the hot path makes no object for it (the decoder is synchronous). */
-let questionName = '';
-let questionType = 0;
-let questionClass = 0;
 const QUESTION_PROBLEMS = ['question truncated', 'bad label in question', 'name too long'] as const;
+/** A module-local constant for the byte loop: an imported binding is a cell load and a hole check on every read. */
+const PLAIN = PLAIN_TEXT_BYTE;
 
 /**
  * Decodes a DNS query. Pure: no I/O, never throws on any input.
@@ -67,11 +65,40 @@ export function decodeQuery(packet: Uint8Array): QueryDecodeResult {
   const opcode = (flags & OPCODE_MASK) >> OPCODE_SHIFT;
   const qdcount = (packet[4]! << 8) | packet[5]!;
 
-  // The question's end, or -1 - its QUESTION_PROBLEMS index; 0 when there is none.
+  // The question's end, or -1 - its QUESTION_PROBLEMS index; 0 when there is none. Parsed here,
+  // not in a helper, so its name, type and class stay locals on the hot path.
   let questionEnd = 0;
+  let name = '';
+  let qtype = 0;
+  let qclass = 0;
   let offset = HEADER_SIZE;
   if (qdcount >= 1) {
-    questionEnd = parseQuestion(packet, offset);
+    let textLength = 0;
+    for (;;) {
+      if (offset >= length) { questionEnd = -1; break; }
+      const labelLength = packet[offset]!;
+      if (labelLength === 0) { offset += 1; break; }
+      if (labelLength > MAX_LABEL) { questionEnd = -2; break; }
+      if (offset + 1 + labelLength > length) { questionEnd = -1; break; }
+      // Wire length of the name so far plus this label and the root byte.
+      if (offset - HEADER_SIZE + 1 + labelLength + 1 > MAX_NAME_WIRE) { questionEnd = -3; break; }
+      if (textLength !== 0) nameScratch[textLength++] = 0x2e;
+      const end = offset + 1 + labelLength;
+      // Inlined common case of writeLabelText: a byte that prints as itself is copied (lower-cased).
+      for (let i = offset + 1; i < end; i++) {
+        const plain = PLAIN[packet[i]!]!;
+        if (plain === 0) { textLength = writeLabelText(packet, i, end, nameScratch, textLength); break; }
+        nameScratch[textLength++] = plain;
+      }
+      offset = end;
+    }
+    if (questionEnd === 0 && offset + 4 > length) questionEnd = -1;
+    if (questionEnd === 0) {
+      name = nameScratch.toString('latin1', 0, textLength);
+      qtype = (packet[offset]! << 8) | packet[offset + 1]!;
+      qclass = (packet[offset + 2]! << 8) | packet[offset + 3]!;
+      questionEnd = offset + 4;
+    }
     // Further questions are only stepped over, to reach the OPT (the reply is FORMERR anyway).
     offset = questionEnd < 0 ? -1 : questionEnd;
     for (let index = 1; index < qdcount && offset >= 0; index++) {
@@ -114,47 +141,13 @@ export function decodeQuery(packet: Uint8Array): QueryDecodeResult {
   }
 
   const query: ParsedQuery | null = questionEnd <= 0 || qdcount !== 1 ? null : {
-    id, flags, opcode, name: questionName, qtype: questionType, qclass: questionClass, questionEnd, edns,
+    id, flags, opcode, name, qtype, qclass, questionEnd, edns,
   };
   if (opcode !== 0) return { kind: 'notimp', id, flags, reason: `opcode ${opcode}`, query, edns };
   if (qdcount !== 1) return { kind: 'formerr', id, flags, reason: `QDCOUNT ${qdcount}`, query: null, edns };
   if (questionEnd < 0) return { kind: 'formerr', id, flags, reason: QUESTION_PROBLEMS[-1 - questionEnd]!, query: null, edns: null };
   if (recordProblem !== undefined) return { kind: 'formerr', id, flags, reason: recordProblem, query, edns };
   return { kind: 'query', query: query! };
-}
-
-/**
- * Reads the question at `start` into questionName/Type/Class and returns its end, or
- * -1 - the index of why it does not parse in QUESTION_PROBLEMS. Plain labels only: a query has
- * nothing earlier to point at.
- */
-function parseQuestion(packet: Uint8Array, start: number): number {
-  const length = packet.length;
-  let offset = start;
-  let textLength = 0;
-  for (;;) {
-    if (offset >= length) return -1;
-    const labelLength = packet[offset]!;
-    if (labelLength === 0) { offset += 1; break; }
-    if (labelLength > MAX_LABEL) return -2;
-    if (offset + 1 + labelLength > length) return -1;
-    // Wire length of the name so far plus this label and the root byte.
-    if (offset - start + 1 + labelLength + 1 > MAX_NAME_WIRE) return -3;
-    if (textLength !== 0) nameScratch[textLength++] = 0x2e;
-    const end = offset + 1 + labelLength;
-    // Inlined common case of writeLabelText: a byte that prints as itself is copied (lower-cased).
-    for (let i = offset + 1; i < end; i++) {
-      const plain = PLAIN_TEXT_BYTE[packet[i]!]!;
-      if (plain === 0) { textLength = writeLabelText(packet, i, end, nameScratch, textLength); break; }
-      nameScratch[textLength++] = plain;
-    }
-    offset = end;
-  }
-  if (offset + 4 > length) return -1;
-  questionName = nameScratch.toString('latin1', 0, textLength);
-  questionType = (packet[offset]! << 8) | packet[offset + 1]!;
-  questionClass = (packet[offset + 2]! << 8) | packet[offset + 3]!;
-  return offset + 4;
 }
 
 /**
