@@ -6,6 +6,7 @@ import {
   canonicalNameText, encodeNameText, isLabelStart, labelsBefore, nameText,
 } from '../../src/dns/wire/name-text.js';
 import { decodeQuery } from '../../src/dns/wire/query.js';
+import { buildAnswer, buildSoaTemplate } from '../../src/dns/wire/response.js';
 import { mulberry32 } from '../helpers/prng.js';
 
 /** Wire form of a name given as its labels' bytes. */
@@ -83,4 +84,28 @@ test('round trip: random wire names (every byte value) -> text -> wire is the lo
 test('camshim queries built from presentation text carry the escaped label as one label', () => {
   const packet = encodeQuery('pool\\.ntp.org', QType.A, { id: 9 });
   assert.deepEqual(packet.subarray(12, packet.length - 4), wire('pool.ntp', 'org'));
+});
+
+test('the SOA owner pointer lands on the wire label the matched suffix starts with, for names with escapes', () => {
+  const next = mulberry32(4242);
+  const soa = buildSoaTemplate(900, 1);
+  const pieces = ['a', 'x.y', 'b\\', '.', 'cam', '\u0000\u00ff', 'Q"'];
+  for (let round = 0; round < 500; round++) {
+    const labels = Array.from({ length: 1 + (next() % 5) }, () => pieces[next() % pieces.length]!);
+    const name = Buffer.concat([...labels.flatMap((label) => [Buffer.from([label.length]), Buffer.from(label, 'latin1')]), Buffer.from([0])]);
+    const packet = Buffer.concat([Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), name, Buffer.from([0, 1, 0, 1])]);
+    const decoded = decodeQuery(packet);
+    assert.equal(decoded.kind, 'query');
+    if (decoded.kind !== 'query') continue;
+    const text = decoded.query.name;
+    let wireAt = 12;
+    for (let index = 0; index < text.length; index++) {
+      if (!isLabelStart(text, index)) continue;
+      const response = buildAnswer(packet, decoded.query, { rcode: 3, authoritative: true, soa: { template: soa, ownerIndex: index } }, 512, 1232);
+      const pointer = response.readUInt16BE(packet.length) & 0x3fff;
+      assert.equal(pointer, wireAt, `${text} at ${index}`);
+      assert.equal(nameText(response, pointer), text.slice(index));
+      wireAt += 1 + packet[wireAt]!;
+    }
+  }
 });
