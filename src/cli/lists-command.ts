@@ -1,5 +1,6 @@
 import { prepareState } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
+import { canonicalNameText, isLabelStart } from '../dns/wire/name-text.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './run-cli.js';
@@ -68,13 +69,19 @@ async function showVendor(name: string, configFile: string | undefined, json: bo
 
 async function testName(name: string, configFile: string | undefined): Promise<number> {
   const { lists } = await prepareState(await loadConfig(configFile), 1);
-  const normal = name.toLowerCase().replace(/\.$/, '');
-  if (normal === '' || normal.length > 253) throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name`);
+  let normal: string;
+  try {
+    // Presentation format, as the query decoder writes names: `a\.b.example` is two labels.
+    normal = canonicalNameText(name);
+  } catch (error) {
+    throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name: ${(error as Error).message}`);
+  }
+  if (normal === '') throw new CamshimError('CLI_USAGE', `"${name}" is not a valid domain name`);
   let found = 0;
   // Every suffix of the name, most specific first, and every rule stored for it.
-  const labels = normal.split('.');
-  for (let i = 0; i < labels.length; i++) {
-    const suffix = labels.slice(i).join('.');
+  const starts = [...normal].flatMap((_, index) => (isLabelStart(normal, index) ? [index] : []));
+  for (let i = 0; i < starts.length; i++) {
+    const suffix = normal.slice(starts[i]);
     for (const index of lists.table.rulesFor(suffix)) {
       const rule = lists.table.rule(index);
       if (rule.scope === 'below' && i === 0) continue;

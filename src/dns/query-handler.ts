@@ -37,7 +37,10 @@ export class QueryHandler {
       // A refused client gets REFUSED even for junk: it learns nothing, and the reply is no bigger than its packet.
       const rcode = !classified.allowed ? RCode.Refused : decoded.kind === 'notimp' ? RCode.NotImp : RCode.FormErr;
       this.stats.countAnswer(!classified.allowed ? 'refused' : decoded.kind);
-      return buildError(packet, null, decoded.id, decoded.flags, rcode, state.config.dns.ednsPayload);
+      // The question (when it parsed) and an OPT (when the query had a valid one) are echoed:
+      // still no bigger than the packet. RA only for a client camshim serves.
+      return buildError(packet, decoded.query, decoded.id, decoded.flags, rcode, state.config.dns.ednsPayload,
+        { recursionAvailable: classified.allowed, edns: decoded.edns });
     }
     const query = decoded.query;
     const context = new LazyQueryContext(packet, query, client, classified.allowed, classified.group, state.lists.table,

@@ -1,3 +1,4 @@
+import { dotSeparates } from '../dns/wire/name-text.js';
 import type { RuleAction, RuleScope } from './rule.js';
 import { FNV_OFFSET, FNV_PRIME, finishHash, hashText, tagOf } from './name-hash.js';
 import { NAME_SUFFIXES } from './name-suffixes.js';
@@ -68,7 +69,7 @@ export interface NameMatch {
   allow: number;
   block: number;
   redirect: number;
-  /** Index in the dotted name where the matched block rule's name starts (the SOA owner). */
+  /** Index in the name's text where the matched block rule's name starts (the SOA owner). */
   blockSuffix: number;
 }
 
@@ -119,9 +120,15 @@ export class DomainTable {
   }
 
   /**
-   * Finds the rules deciding `name` (lower-case dotted, no trailing dot) under `filter`.
-   * Walks suffixes from the top label to the full name; the most specific block rule wins the
-   * report, any allow rule counts. Writes into `out` and returns it.
+   * Finds the rules deciding `name` (presentation text as the wire decoder makes it: lower-case,
+   * no trailing dot, a dot inside a label escaped as `\.`) under `filter`. Walks suffixes from
+   * the top label to the full name; the most specific block rule wins the report, any allow rule
+   * counts. Writes into `out` and returns it.
+   *
+   * Only unescaped dots end a suffix, so `x\.blocked.example` (labels `x.blocked`, `example`)
+   * is never matched as `blocked.example`. A label holding an escape can never equal a rule's
+   * label (rules are letters, digits, `-` and `_`), so such a name matches only rules for the
+   * suffixes above that label. The common name, with no backslash, pays one compare per dot.
    */
   match(name: string, filter: MatchFilter, out: NameMatch): NameMatch {
     out.allow = -1; out.block = -1; out.redirect = -1; out.blockSuffix = -1;
@@ -131,7 +138,7 @@ export class DomainTable {
     // Suffixes are met shortest first; later (longer) matches overwrite, so the most specific wins.
     for (let i = length - 1; i >= 0; i--) {
       hash = Math.imul(hash ^ name.charCodeAt(i), FNV_PRIME);
-      if (i === 0 || name.charCodeAt(i - 1) === 0x2e) {
+      if (i === 0 || (name.charCodeAt(i - 1) === 0x2e && (i < 2 || name.charCodeAt(i - 2) !== 0x5c || dotSeparates(name, i - 1)))) {
         const record = this.find(name, i, length, finishHash(hash));
         if (record >= 0) this.applyRules(record, this.rulesAt, i === 0, i, filter, out);
       }

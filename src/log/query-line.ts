@@ -140,7 +140,9 @@ export class QueryLineEncoder {
 
   /**
    * The name's characters inside its quotes (the fragments around it hold the quotes): escaped
-   * as JSON.stringify does, characters 0x80–0xff as UTF-8.
+   * as JSON.stringify does, characters 0x80–0xff as UTF-8. Names from the wire decoder are
+   * presentation text (printable ASCII, a label's dot written `\.`): only their backslashes and
+   * quotes take a JSON escape.
    */
   private putName(name: string): void {
     const buffer = this.buffer;
@@ -162,7 +164,7 @@ export class QueryLineEncoder {
         buffer[at++] = 0xc0 | (code >> 6);
         buffer[at++] = 0x80 | (code & 0x3f);
       } else {
-        // Not from the wire decoder (it yields 0x00–0xff only): write the name again on the
+        // Not from the wire decoder (its names are printable ASCII): write the name again on the
         // general path, without its quotes (at most 6 bytes per character too: the room holds).
         const general = utf8(jsonString(name));
         this.buffer.set(general.subarray(1, general.length - 1), this.length);

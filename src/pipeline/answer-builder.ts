@@ -23,6 +23,8 @@ export class AnswerBuilder {
   }
 
   error(context: QueryContext, rcode: number): Buffer {
-    return buildError(context.packet, context.query, context.query.id, context.query.flags, rcode, this.serverPayload);
+    // Recursion is offered only to clients inside the access networks.
+    return buildError(context.packet, context.query, context.query.id, context.query.flags, rcode, this.serverPayload,
+      { recursionAvailable: context.allowed });
   }
 }

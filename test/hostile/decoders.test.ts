@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { QType } from '../../src/dns/wire/constants.js';
 import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { encodeNameText } from '../../src/dns/wire/name-text.js';
 import { decodeQuery, skipName } from '../../src/dns/wire/query.js';
+import { buildError } from '../../src/dns/wire/response.js';
 import { buildRelay, minimumTtl } from '../../src/dns/wire/relay.js';
 import { scanReply, soaMinimum } from '../../src/dns/wire/reply.js';
 import { encodeUpstreamQuery, canonicalQuestion } from '../../src/dns/wire/question.js';
@@ -66,15 +68,26 @@ function assertQueryResult(packet: Buffer): void {
   if (result.kind === 'query') {
     const q = result.query;
     assert.ok(q.questionEnd >= 17 && q.questionEnd <= packet.length, `questionEnd ${q.questionEnd} out of range for ${hex(packet)}`);
-    assert.ok(q.name.length <= 253, `name of ${q.name.length} chars accepted from ${hex(packet)}`);
-    assert.equal(q.name, q.name.replace(/[A-Z]/g, (c) => c.toLowerCase()), 'name is lower-case');
+    assertNameText(packet, q.name, q.questionEnd);
     if (q.edns !== null) assert.ok(q.edns.payloadSize >= 512 && q.edns.payloadSize <= 65535);
   } else if (result.kind === 'drop') {
     assert.ok(packet.length < 12 || (packet[2]! & 0x80) !== 0, `drop only for short or QR=1 packets: ${hex(packet)}`);
   } else {
     assert.ok(result.kind === 'formerr' || result.kind === 'notimp');
     assert.equal(result.id, packet.readUInt16BE(0));
+    if (result.query !== null) assertNameText(packet, result.query.name, result.query.questionEnd);
+    // The error reply: never larger than the packet, an OPT exactly when the query had a valid one.
+    const reply = buildError(packet, result.query, result.id, result.flags, 1, 1232, { edns: result.edns });
+    assert.ok(reply.length <= packet.length, `error reply of ${reply.length} bytes for ${hex(packet)}`);
+    assert.equal(reply.readUInt16BE(10), result.edns === null ? 0 : 1);
   }
+}
+
+/** The decoded name is the question's wire name as presentation text: parsing it back gives the wire name, lower-cased. */
+function assertNameText(packet: Buffer, name: string, questionEnd: number): void {
+  const wire = Buffer.from(packet.subarray(12, questionEnd - 4).map((byte) => (byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte)));
+  assert.deepEqual(encodeNameText(name), wire, `name text ${JSON.stringify(name)} for ${hex(packet)}`);
+  assert.match(name, /^[\x21-\x7e]*$/, 'printable ASCII only');
 }
 
 describe('DNS query decoder (decodeQuery) on hostile bytes', () => {

@@ -78,7 +78,9 @@ const RECORDS: LoggedQuery[] = [
   record('redirect', '10.0.0.2', 'pool.ntp.org', QType.A, 'g "quoted" \\ back', 'redirect4'),
   record('redirect', '10.0.0.2', 'pool.ntp.org', QType.AAAA, 'cameras', 'redirect6'),
   record('sinkhole', '192.168.20.32', 'x.p2p.example', QType.HTTPS, 'g\nline', 'nodata'),
-  // Names are raw latin1 from the wire: quotes, backslashes, control and high bytes must all be escaped as pino does.
+  // A name as the wire decoder writes it: presentation text, its backslashes escaped again in JSON.
+  record('sinkhole', '192.168.20.33', 'x\\.y\\\\z\\000\\".n-devs.tplinkcloud.com', QType.A, 'cameras', 'nxdomain'),
+  // Any other string is escaped as pino does too: quotes, backslashes, control and high bytes.
   record('sinkhole', '127.0.0.1', 'a"b\\c\u0000\u0001\b\t\n\f\r\u001f\u007f\u0080\u00e9\u00ff.tplinkcloud.com', 65280, 'cameras', 'nxdomain'),
   record('unlisted', '127.0.0.1', 'not-from-the-wire-\u0100-\u4e2d.example', QType.A, 'cameras', 'nxdomain'),
 ];

@@ -1,4 +1,4 @@
-import { CLASS_IN, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './constants.js';
+import { CLASS_IN, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './constants.js';
 import type { ParsedQuery } from './query.js';
 import { writeOpt } from './response.js';
 
@@ -21,7 +21,8 @@ export function buildMinimalAny(packet: Uint8Array, query: ParsedQuery, ttl: num
   const truncated = full > Math.max(limit, 512);
   const out = Buffer.alloc(truncated ? full - RECORD_SIZE : full);
   out.writeUInt16BE(query.id, 0);
-  out.writeUInt16BE(FLAG_QR | FLAG_RA | FLAG_AA | (query.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (truncated ? FLAG_TC : 0), 2);
+  // No AA: it stands in for a forwarded answer, for a name camshim is not the authority for.
+  out.writeUInt16BE(FLAG_QR | FLAG_RA | (query.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (truncated ? FLAG_TC : 0), 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(truncated ? 0 : 1, 6);
   out.writeUInt16BE(query.edns === null ? 0 : 1, 10);

@@ -1,6 +1,7 @@
 import {
   CLASSIC_UDP_MAX, FLAG_QR, HEADER_SIZE, MAX_LABEL, MAX_NAME_WIRE, OPCODE_MASK, OPCODE_SHIFT, QType,
 } from './constants.js';
+import { MAX_TEXT_PER_WIRE_BYTE, PLAIN_TEXT_BYTE, writeLabelText } from './name-text.js';
 
 /** EDNS information from a query's OPT record (RFC 6891). */
 export interface EdnsInfo {
@@ -15,30 +16,45 @@ export interface ParsedQuery {
   /** The raw second header word: opcode, RD, CD are echoed from it. */
   readonly flags: number;
   readonly opcode: number;
-  /** Lower-case, dotted, without the trailing dot; '' for the root. Bytes >= 0x80 map 1:1 to latin1. */
+  /**
+   * The question name in presentation format (name-text.ts): lower-cased, no trailing dot, ''
+   * for the root, a dot inside a label written `\.`, bytes outside 0x21-0x7e as `\DDD`.
+   */
   readonly name: string;
   readonly qtype: number;
   readonly qclass: number;
   /** Offset just past the question; bytes 12..questionEnd are echoed verbatim (0x20 case kept). */
   readonly questionEnd: number;
+  /** The query's OPT record when it is valid: the first OPT, in the additional section, owned by the root. */
   readonly edns: EdnsInfo | null;
 }
 
 /**
  * What decoding decided. `drop` means the header itself is unusable (or is a response):
- * nothing may be sent back. `formerr`/`notimp` carry the header fields needed to reply.
+ * nothing may be sent back. `formerr`/`notimp` carry what the reply echoes: the header fields,
+ * the question when it parsed (`query`, else null) and the query's valid OPT (`edns`, else null).
  */
 export type QueryDecodeResult =
   | { readonly kind: 'query'; readonly query: ParsedQuery }
   | { readonly kind: 'drop'; readonly reason: 'short' | 'response' }
-  | { readonly kind: 'formerr' | 'notimp'; readonly id: number; readonly flags: number; readonly reason: string };
+  | {
+    readonly kind: 'formerr' | 'notimp'; readonly id: number; readonly flags: number; readonly reason: string;
+    readonly query: ParsedQuery | null; readonly edns: EdnsInfo | null;
+  };
 
-// One scratch buffer for the lower-cased name: the decoder is synchronous, so reuse is safe.
-const nameScratch = Buffer.allocUnsafe(MAX_NAME_WIRE);
+// One scratch buffer for the name's text: the decoder is synchronous, so reuse is safe.
+const nameScratch = Buffer.allocUnsafe(MAX_NAME_WIRE * MAX_TEXT_PER_WIRE_BYTE);
+
+const QUESTION_PROBLEMS = ['question truncated', 'bad label in question', 'name too long'] as const;
+/** A module-local constant for the byte loop: an imported binding is a cell load and a hole check on every read. */
+const PLAIN = PLAIN_TEXT_BYTE;
 
 /**
  * Decodes a DNS query. Pure: no I/O, never throws on any input.
  * Only what an answer needs is decoded: header, the single question, and the OPT record.
+ * An unknown opcode is NOTIMP whatever follows; a standard query with anything but exactly one
+ * question, an OPT outside the additional section, a second OPT, an OPT not owned by the root
+ * or records running off the end is FORMERR (RFC 6891 6.1.1, as unbound does).
  */
 export function decodeQuery(packet: Uint8Array): QueryDecodeResult {
   const length = packet.length;
@@ -47,64 +63,91 @@ export function decodeQuery(packet: Uint8Array): QueryDecodeResult {
   const flags = (packet[2]! << 8) | packet[3]!;
   if ((flags & FLAG_QR) !== 0) return { kind: 'drop', reason: 'response' };
   const opcode = (flags & OPCODE_MASK) >> OPCODE_SHIFT;
-  if (opcode !== 0) return { kind: 'notimp', id, flags, reason: `opcode ${opcode}` };
   const qdcount = (packet[4]! << 8) | packet[5]!;
-  if (qdcount !== 1) return { kind: 'formerr', id, flags, reason: `QDCOUNT ${qdcount}` };
 
-  // Question name: plain labels only; a query has nothing earlier to point at.
+  // The question's end, or -1 - its QUESTION_PROBLEMS index; 0 when there is none. Parsed here,
+  // not in a helper, so its name, type and class stay locals on the hot path.
+  let questionEnd = 0;
+  let name = '';
+  let qtype = 0;
+  let qclass = 0;
   let offset = HEADER_SIZE;
-  let nameLength = 0;
-  for (;;) {
-    if (offset >= length) return { kind: 'formerr', id, flags, reason: 'question truncated' };
-    const labelLength = packet[offset]!;
-    if (labelLength === 0) { offset += 1; break; }
-    if (labelLength > MAX_LABEL) return { kind: 'formerr', id, flags, reason: 'bad label in question' };
-    if (offset + 1 + labelLength > length) return { kind: 'formerr', id, flags, reason: 'question truncated' };
-    // Wire length of the name so far plus this label and the root byte.
-    if (offset - HEADER_SIZE + 1 + labelLength + 1 > MAX_NAME_WIRE) return { kind: 'formerr', id, flags, reason: 'name too long' };
-    if (nameLength !== 0) nameScratch[nameLength++] = 0x2e;
-    for (let i = offset + 1, end = offset + 1 + labelLength; i < end; i++) {
-      const byte = packet[i]!;
-      nameScratch[nameLength++] = byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+  if (qdcount >= 1) {
+    let textLength = 0;
+    for (;;) {
+      if (offset >= length) { questionEnd = -1; break; }
+      const labelLength = packet[offset]!;
+      if (labelLength === 0) { offset += 1; break; }
+      if (labelLength > MAX_LABEL) { questionEnd = -2; break; }
+      if (offset + 1 + labelLength > length) { questionEnd = -1; break; }
+      // Wire length of the name so far plus this label and the root byte.
+      if (offset - HEADER_SIZE + 1 + labelLength + 1 > MAX_NAME_WIRE) { questionEnd = -3; break; }
+      if (textLength !== 0) nameScratch[textLength++] = 0x2e;
+      const end = offset + 1 + labelLength;
+      // Inlined common case of writeLabelText: a byte that prints as itself is copied (lower-cased).
+      for (let i = offset + 1; i < end; i++) {
+        const plain = PLAIN[packet[i]!]!;
+        if (plain === 0) { textLength = writeLabelText(packet, i, end, nameScratch, textLength); break; }
+        nameScratch[textLength++] = plain;
+      }
+      offset = end;
     }
-    offset += 1 + labelLength;
+    if (questionEnd === 0 && offset + 4 > length) questionEnd = -1;
+    if (questionEnd === 0) {
+      name = nameScratch.toString('latin1', 0, textLength);
+      qtype = (packet[offset]! << 8) | packet[offset + 1]!;
+      qclass = (packet[offset + 2]! << 8) | packet[offset + 3]!;
+      questionEnd = offset + 4;
+    }
+    // Further questions are only stepped over, to reach the OPT (the reply is FORMERR anyway).
+    offset = questionEnd < 0 ? -1 : questionEnd;
+    for (let index = 1; index < qdcount && offset >= 0; index++) {
+      offset = skipName(packet, offset);
+      offset = offset < 0 || offset + 4 > length ? -1 : offset + 4;
+    }
   }
-  if (offset + 4 > length) return { kind: 'formerr', id, flags, reason: 'question truncated' };
-  const qtype = (packet[offset]! << 8) | packet[offset + 1]!;
-  const qclass = (packet[offset + 2]! << 8) | packet[offset + 3]!;
-  offset += 4;
-  const questionEnd = offset;
 
   let edns: EdnsInfo | null = null;
-  const otherRecords = ((packet[6]! << 8) | packet[7]!) + ((packet[8]! << 8) | packet[9]!);
-  const additional = (packet[10]! << 8) | packet[11]!;
-  if (otherRecords + additional > 0) {
-    const records = otherRecords + additional;
+  let recordProblem: string | undefined;
+  if (offset < 0) recordProblem = 'question truncated';
+  else {
+    const answers = (packet[6]! << 8) | packet[7]!;
+    const records = answers + ((packet[8]! << 8) | packet[9]!) + ((packet[10]! << 8) | packet[11]!);
+    const otherRecords = records - ((packet[10]! << 8) | packet[11]!);
     for (let index = 0; index < records; index++) {
       const nameStart = offset;
       offset = skipName(packet, offset);
-      if (offset < 0 || offset + 10 > length) return { kind: 'formerr', id, flags, reason: 'record truncated' };
+      if (offset < 0 || offset + 10 > length) { recordProblem ??= 'record truncated'; break; }
       const type = (packet[offset]! << 8) | packet[offset + 1]!;
       const rdLength = (packet[offset + 8]! << 8) | packet[offset + 9]!;
-      if (offset + 10 + rdLength > length) return { kind: 'formerr', id, flags, reason: 'record truncated' };
-      if (type === QType.OPT && index >= otherRecords) {
-        if (edns !== null) return { kind: 'formerr', id, flags, reason: 'more than one OPT' };
-        if (offset - nameStart !== 1) return { kind: 'formerr', id, flags, reason: 'OPT owner not root' };
-        const payloadSize = (packet[offset + 2]! << 8) | packet[offset + 3]!;
-        edns = {
-          // RFC 6891 6.2.5: values below 512 are treated as 512.
-          payloadSize: payloadSize < CLASSIC_UDP_MAX ? CLASSIC_UDP_MAX : payloadSize,
-          version: packet[offset + 5]!,
-          dnssecOk: (packet[offset + 6]! & 0x80) !== 0,
-        };
+      if (offset + 10 + rdLength > length) { recordProblem ??= 'record truncated'; break; }
+      if (type === QType.OPT) {
+        // A misplaced OPT is FORMERR, but the walk goes on: a valid OPT further on still gets one back.
+        if (index < otherRecords) recordProblem ??= 'OPT outside the additional section';
+        else if (edns !== null) recordProblem ??= 'more than one OPT';
+        else if (offset - nameStart !== 1) recordProblem ??= 'OPT owner not root';
+        else {
+          const payloadSize = (packet[offset + 2]! << 8) | packet[offset + 3]!;
+          edns = {
+            // RFC 6891 6.2.5: values below 512 are treated as 512.
+            payloadSize: payloadSize < CLASSIC_UDP_MAX ? CLASSIC_UDP_MAX : payloadSize,
+            version: packet[offset + 5]!,
+            dnssecOk: (packet[offset + 6]! & 0x80) !== 0,
+          };
+        }
       }
       offset += 10 + rdLength;
     }
   }
-  return {
-    kind: 'query',
-    query: { id, flags, opcode, name: nameScratch.toString('latin1', 0, nameLength), qtype, qclass, questionEnd, edns },
+
+  const query: ParsedQuery | null = questionEnd <= 0 || qdcount !== 1 ? null : {
+    id, flags, opcode, name, qtype, qclass, questionEnd, edns,
   };
+  if (opcode !== 0) return { kind: 'notimp', id, flags, reason: `opcode ${opcode}`, query, edns };
+  if (qdcount !== 1) return { kind: 'formerr', id, flags, reason: `QDCOUNT ${qdcount}`, query: null, edns };
+  if (questionEnd < 0) return { kind: 'formerr', id, flags, reason: QUESTION_PROBLEMS[-1 - questionEnd]!, query: null, edns: null };
+  if (recordProblem !== undefined) return { kind: 'formerr', id, flags, reason: recordProblem, query, edns };
+  return { kind: 'query', query: query! };
 }
 
 /**

@@ -1,5 +1,5 @@
 import {
-  CLASSIC_UDP_MAX, FLAG_AA, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK, RCode,
+  CLASSIC_UDP_MAX, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK, RCode,
 } from './constants.js';
 import type { ParsedQuery } from './query.js';
 import { Section, type RecordView, type ReplyScan } from './reply.js';
@@ -14,7 +14,7 @@ const OPT_SIZE = 11;
  * at the same offset.
  */
 export interface StoredReply {
-  /** Upstream header word: only AA and AD are reused. */
+  /** Upstream header word: only AD is reused. */
   readonly flags: number;
   /** Full RCODE (extended bits included). */
   readonly rcode: number;
@@ -90,7 +90,8 @@ export function buildRelay(
   if (rcode > 0xf && query.edns === null) rcode = RCode.ServFail;
   // RFC 6840 5.8: AD only to clients that showed they understand it (DO or AD in the query).
   const adAllowed = (query.edns?.dnssecOk ?? false) || (query.flags & FLAG_AD) !== 0;
-  const flags = FLAG_QR | FLAG_RA | (query.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (stored.flags & FLAG_AA)
+  // AA is never relayed: camshim is not the authority for data it forwards (unbound clears it too).
+  const flags = FLAG_QR | FLAG_RA | (query.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD))
     | (adAllowed ? stored.flags & FLAG_AD : 0) | (truncated ? FLAG_TC : 0) | (rcode & 0xf);
   out.writeUInt16BE(query.id, 0);
   out.writeUInt16BE(flags, 2);

@@ -1,6 +1,7 @@
 import {
   CLASS_IN, EDNS_DO, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK, QType, RCode,
 } from './constants.js';
+import { encodeNameText, labelsBefore } from './name-text.js';
 import type { EdnsInfo, ParsedQuery } from './query.js';
 
 /** SOA values for negative answers (RFC 2308): built once per config, reused for every answer. */
@@ -37,21 +38,8 @@ export function buildSoaTemplate(negativeTtl: number, serial: number): SoaTempla
   return { tail };
 }
 
-/** Encodes a dotted name as uncompressed wire labels. Throws on labels over 63 bytes. */
-export function encodeName(name: string): Buffer {
-  const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
-  if (trimmed === '') return Buffer.from([0]);
-  const labels = trimmed.split('.');
-  const parts: number[] = [];
-  for (const label of labels) {
-    const bytes = Buffer.from(label, 'latin1');
-    if (bytes.length === 0 || bytes.length > 63) throw new RangeError(`bad label in ${JSON.stringify(name)}`);
-    parts.push(bytes.length, ...bytes);
-  }
-  parts.push(0);
-  if (parts.length > 255) throw new RangeError(`name too long: ${name}`);
-  return Buffer.from(parts);
-}
+/** Encodes a name in presentation format (`\\.` for a dot inside a label, see name-text.ts) as uncompressed wire labels. */
+export const encodeName = encodeNameText;
 
 /** The largest response this client may get over this transport. */
 export function responseLimit(edns: EdnsInfo | null, transport: 'udp' | 'tcp', serverPayload: number): number {
@@ -67,8 +55,16 @@ export interface AnswerSpec {
   /** A or AAAA addresses to answer with (4 or 16 bytes each), owner = the question name. */
   readonly addresses?: readonly Uint8Array[];
   readonly addressTtl?: number;
-  /** When set, an SOA in the authority section; owner = question name suffix at this string index. */
+  /**
+   * When set, an SOA in the authority section, owned by the suffix of the question name whose
+   * first label starts at this index of `query.name` (presentation text).
+   */
   readonly soa?: { readonly template: SoaTemplate; readonly ownerIndex: number };
+  /**
+   * RA (RFC 1035 4.1.1): whether camshim offers recursion to this client. Default true; false
+   * for clients outside the access networks. Never set on replies to opcodes other than QUERY.
+   */
+  readonly recursionAvailable?: boolean;
 }
 
 /**
@@ -91,7 +87,7 @@ export function buildAnswer(
 
   const out = Buffer.allocUnsafe(size);
   const extended = spec.rcode >> 4;
-  writeHeader(out, query.id, query.flags, spec.rcode & 0xf, spec.authoritative, truncated);
+  writeHeader(out, query.id, query.flags, spec.rcode & 0xf, spec.authoritative, truncated, spec.recursionAvailable ?? true);
   out[4] = 0; out[5] = 1;
   const answerCount = truncated ? 0 : addresses.length;
   const authorityCount = truncated || spec.soa === undefined ? 0 : 1;
@@ -113,8 +109,11 @@ export function buildAnswer(
       offset += 12 + address.length;
     }
     if (spec.soa !== undefined) {
-      // The owner is a suffix of the question name; its wire offset equals 12 + its index in the dotted name.
-      const pointer = 0xc000 | (HEADER_SIZE + spec.soa.ownerIndex);
+      // The owner is a suffix of the question name: point at its first label, found by walking
+      // the wire labels (a label may hold an escaped dot, so text offsets are not wire offsets).
+      let ownerAt = HEADER_SIZE;
+      for (let skip = labelsBefore(query.name, spec.soa.ownerIndex); skip > 0; skip--) ownerAt += 1 + packet[ownerAt]!;
+      const pointer = 0xc000 | ownerAt;
       out[offset] = pointer >> 8; out[offset + 1] = pointer & 0xff;
       offset += 2;
       out.set(spec.soa.template.tail, offset);
@@ -125,23 +124,44 @@ export function buildAnswer(
   return out;
 }
 
-/**
- * A header-only (plus question when decodable) error response: FORMERR, NOTIMP, REFUSED, SERVFAIL.
- * Never larger than the query, so it cannot amplify.
- */
-export function buildError(packet: Uint8Array, query: ParsedQuery | null, id: number, flags: number, rcode: number, serverPayload: number): Buffer {
-  if (query === null) {
-    const out = Buffer.alloc(HEADER_SIZE);
-    writeHeader(out, id, flags, rcode & 0xf, false, false);
-    return out;
-  }
-  return buildAnswer(packet, query, { rcode, authoritative: false }, Number.MAX_SAFE_INTEGER, serverPayload);
+export interface ErrorOptions {
+  /** See AnswerSpec.recursionAvailable. */
+  readonly recursionAvailable?: boolean;
+  /** The query's valid OPT when `query` is null (a question that did not parse): the reply carries OPT too. */
+  readonly edns?: EdnsInfo | null;
 }
 
-function writeHeader(out: Buffer, id: number, queryFlags: number, rcode: number, authoritative: boolean, truncated: boolean): void {
-  let flags = FLAG_QR | FLAG_RA | (queryFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | rcode;
+/**
+ * A header-only (plus the question when it parsed) error response: FORMERR, NOTIMP, REFUSED,
+ * SERVFAIL, BADVERS. It carries an OPT whenever the query had a valid one (RFC 6891 7), and is
+ * never larger than the query, so it cannot amplify.
+ */
+export function buildError(
+  packet: Uint8Array, query: ParsedQuery | null, id: number, flags: number, rcode: number, serverPayload: number, options: ErrorOptions = {},
+): Buffer {
+  const recursionAvailable = options.recursionAvailable ?? true;
+  if (query !== null) return buildAnswer(packet, query, { rcode, authoritative: false, recursionAvailable }, Number.MAX_SAFE_INTEGER, serverPayload);
+  const edns = options.edns ?? null;
+  const out = Buffer.alloc(HEADER_SIZE + (edns === null ? 0 : OPT_SIZE));
+  writeHeader(out, id, flags, rcode & 0xf, false, false, recursionAvailable);
+  if (edns !== null) {
+    out[11] = 1;
+    writeOpt(out, HEADER_SIZE, serverPayload, rcode >> 4, edns.dnssecOk);
+  }
+  return out;
+}
+
+/**
+ * The header word of every answer camshim builds (RFC 1035 4.1.1, RFC 6895 2): QR; the opcode,
+ * RD and CD copied (CD: RFC 4035 3.2.2); AA only for camshim's own data; TC when cut; RA when
+ * recursion is offered and the opcode is QUERY (a NOTIMP resolved nothing); Z and AD clear
+ * (camshim validates nothing itself).
+ */
+function writeHeader(out: Buffer, id: number, queryFlags: number, rcode: number, authoritative: boolean, truncated: boolean, recursionAvailable: boolean): void {
+  let flags = FLAG_QR | (queryFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | rcode;
   if (authoritative) flags |= FLAG_AA;
   if (truncated) flags |= FLAG_TC;
+  if (recursionAvailable && (queryFlags & OPCODE_MASK) === 0) flags |= FLAG_RA;
   out[0] = id >> 8; out[1] = id & 0xff;
   out[2] = flags >> 8; out[3] = flags & 0xff;
 }
