@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
-import { DnsStats } from './dns/dns-stats.js';
-import { QueryHandler } from './dns/query-handler.js';
+import { DnsStats } from './servers/dns-stats.js';
+import { QueryHandler } from './servers/query-handler.js';
 import { releaseListLoadGarbage } from './lists/load-garbage.js';
-import { startTcpServer } from './dns/tcp-server.js';
-import { startUdpServer, type BoundSocket } from './dns/udp-server.js';
+import { startTcpServer } from './servers/tcp-server.js';
+import { startUdpServer, type BoundSocket } from './servers/udp-server.js';
 import { CamshimError, formatProblem, type Problem } from './errors.js';
 import { loadListSet, type ListSet } from './lists/list-set.js';
 import { loadListSetOffThread } from './lists/load-off-thread.js';
@@ -18,7 +18,8 @@ import { systemInterfaces, type InterfaceSource, type NtpAddressSource } from '.
 import { ListenSocketSet, type SocketOpener } from './net/socket-set.js';
 import { coalescing } from './reload-queue.js';
 import { buildResolverState, type ResolverState } from './resolver-state.js';
-import { PlannedForwarder, type Forwarder } from './upstream/forwarder.js';
+import type { Forwarder } from './pipeline/forwarder.js';
+import { PlannedForwarder } from './upstream/planned-forwarder.js';
 import { affectedByLists } from './upstream/list-flush.js';
 import { selfViewOf } from './upstream/self-filter.js';
 import { UpstreamForwarder } from './upstream/upstream-forwarder.js';

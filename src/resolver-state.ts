@@ -1,7 +1,7 @@
 import type { Config } from './config/config-schema.js';
 import type { Problem } from './errors.js';
 import type { ListSet } from './lists/list-set.js';
-import { ClientGroups } from './net/client-groups.js';
+import { ClientGroups } from './pipeline/client-groups.js';
 import { clientRateLimiter } from './net/client-rate-limit.js';
 import { listenTargets } from './net/listen-targets.js';
 import { LocalAddressPicker, systemInterfaces, type InterfaceSource, type NtpAddressSource } from './net/local-address.js';
@@ -10,7 +10,7 @@ import { ntpOptionsFromConfig } from './ntp/options-from-config.js';
 import { AnswerBuilder } from './pipeline/answer-builder.js';
 import { buildChain } from './pipeline/chain.js';
 import type { Stage } from './pipeline/context.js';
-import type { Forwarder } from './upstream/forwarder.js';
+import type { Forwarder } from './pipeline/forwarder.js';
 
 /** Everything a query needs, derived from one config and one list set; replaced whole on reload. */
 export interface ResolverState {

@@ -2,7 +2,7 @@ import { prepareState } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
 import { CamshimError, formatProblem, type Problem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
-import type { CommandModule } from './run-cli.js';
+import type { CommandModule } from './command-module.js';
 
 export const checkCommand: CommandModule = {
   register(argv, setResult) {

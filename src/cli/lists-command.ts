@@ -1,9 +1,9 @@
 import { prepareState } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
-import { canonicalNameText, isLabelStart } from '../dns/wire/name-text.js';
+import { canonicalNameText, isLabelStart } from '../wire/name-text.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { withConfigOption } from './common-options.js';
-import type { CommandModule } from './run-cli.js';
+import type { CommandModule } from './command-module.js';
 import { ruleText } from '../lists/rule.js';
 import { listsForVendor, readEntryNotes } from '../lists/entry-notes.js';
 

@@ -1,16 +1,16 @@
 import ipaddr from 'ipaddr.js';
 import { prepareState } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
-import { parseTypeName, rcodeName, typeName } from '../dns/wire/constants.js';
-import { decodeQuery } from '../dns/wire/query.js';
-import { encodeQuery } from '../dns/wire/encode-query.js';
-import { responseLimit } from '../dns/wire/response.js';
+import { parseTypeName, rcodeName, typeName } from '../wire/constants.js';
+import { decodeQuery } from '../wire/query.js';
+import { encodeQuery } from '../wire/encode-query.js';
+import { responseLimit } from '../wire/response.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { isIpAddress } from '../net/ip-text.js';
 import { runChain } from '../pipeline/chain.js';
 import { LazyQueryContext } from '../pipeline/query-context.js';
 import { withConfigOption } from './common-options.js';
-import type { CommandModule } from './run-cli.js';
+import type { CommandModule } from './command-module.js';
 import { ruleText } from '../lists/rule.js';
 import { readLineNote } from '../lists/entry-notes.js';
 

@@ -7,7 +7,7 @@ import { renderList } from '../report/render-list.js';
 import { renderMarkdown } from '../report/render-markdown.js';
 import { renderText } from '../report/render-text.js';
 import { runReport } from '../report/run-report.js';
-import type { CommandModule } from './run-cli.js';
+import type { CommandModule } from './command-module.js';
 
 const FORMATS = ['table', 'json', 'csv', 'markdown', 'list'] as const;
 type Format = typeof FORMATS[number];

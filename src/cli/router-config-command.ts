@@ -1,7 +1,7 @@
 import { CamshimError } from '../errors.js';
 import { generateRouterConfig } from '../router-config/generate.js';
 import { DEFAULT_INTERFACE, TARGETS } from '../router-config/model.js';
-import type { CommandModule } from './run-cli.js';
+import type { CommandModule } from './command-module.js';
 
 /**
  * `camshim router-config`: prints configuration for the router serving the camera VLAN. A bad

@@ -14,14 +14,6 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-/**
- * A yargs module. Its handler only names the work to do; runCli runs it after parsing has
- * fully succeeded, so a failed check never starts anything.
- */
-export interface CommandModule {
-  register(argv: Argv, setResult: (run: () => Promise<number>) => void): Argv;
-}
-
 /** Parses argv and runs one command; returns the exit code. Usage errors: one line on stderr, code 2. */
 export async function runCli(args: readonly string[]): Promise<number> {
   let run: (() => Promise<number>) | undefined;

@@ -7,7 +7,7 @@ import type { ConfigOverrides } from '../config/overrides.js';
 import { loadListSet } from '../lists/list-set.js';
 import { CamshimError } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
-import type { CommandModule } from './run-cli.js';
+import type { CommandModule } from './command-module.js';
 import { withConfigOption } from './common-options.js';
 
 /**

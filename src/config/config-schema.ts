@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_EDNS_PAYLOAD } from '../dns/wire/constants.js';
+import { DEFAULT_EDNS_PAYLOAD } from '../wire/constants.js';
 import type { DeepReadonly } from './deep-freeze.js';
 import {
   boolean, cidr, domainName, integer, ipAddress, ipv4Address, ipv6Address, list, name, number, oneOf, port, section, string,

@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import * as z from 'zod';
 import { isIpAddress } from '../net/ip-text.js';
-import { parseUpstreamAddress } from '../upstream/upstream-address.js';
+import { parseUpstreamAddress } from '../net/upstream-address.js';
 
 /**
  * The value kinds of the config file, as zod schemas. Every one reports problems the same way,

@@ -1,4 +1,4 @@
-import { ACTION_CODES, DomainTable, LOAD_FACTOR, MAX_RULES_PER_NAME, SCOPE_CODES } from './domain-table.js';
+import { ACTION_CODES, DomainTable, LOAD_FACTOR, MAX_RULES_PER_NAME, SCOPE_CODES, type RuleInput } from './domain-table.js';
 import { FNV_OFFSET, FNV_PRIME, finishHash, runningHashText, tagOf } from './name-hash.js';
 import { NAME_SUFFIXES } from './name-suffixes.js';
 import type { RuleAction, RuleScope } from './rule.js';
@@ -346,4 +346,11 @@ class RepeatChains {
     this.last[first] = repeat;
     this.kind[repeat] = KEPT;
   }
+}
+
+/** Builds a table from rules (tests, small inputs). Rules for the same name keep input order. */
+export function buildDomainTable(rules: readonly RuleInput[]): DomainTable {
+  const builder = new DomainTableBuilder();
+  for (const rule of rules) builder.add(rule.name, rule.action, rule.scope, rule.list, rule.line);
+  return builder.finish();
 }

@@ -1,11 +1,9 @@
-import { dotSeparates } from '../dns/wire/name-text.js';
+import { dotSeparates } from '../wire/name-text.js';
 import type { RuleAction, RuleScope } from './rule.js';
 import { FNV_OFFSET, FNV_PRIME, finishHash, hashText, tagOf } from './name-hash.js';
 import { NAME_SUFFIXES } from './name-suffixes.js';
 // A safe cycle: each module uses the other only inside functions, never while loading.
-import { DomainTableBuilder } from './domain-table-builder.js';
 
-export { DomainTableBuilder };
 
 /**
  * A compact, immutable set of domain rules held in three typed arrays and no JS objects, so a
@@ -107,12 +105,6 @@ export class DomainTable {
     this.ruleCount = parts.ruleCount;
   }
 
-  /** Builds a table from rules (tests, small inputs). Rules for the same name keep input order. */
-  static build(rules: readonly RuleInput[]): DomainTable {
-    const builder = new DomainTableBuilder();
-    for (const rule of rules) builder.add(rule.name, rule.action, rule.scope, rule.list, rule.line);
-    return builder.finish();
-  }
 
   /** The arrays behind the table, for the list cache. */
   get parts(): DomainTableParts {

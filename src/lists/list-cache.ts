@@ -5,7 +5,7 @@ import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
 import { readFileBig } from './big-array.js';
 import { DomainTable } from './domain-table.js';
-import type { ListInfo } from './list-set.js';
+import type { ListInfo } from './list-info.js';
 
 /**
  * The compiled list cache: the domain table's arrays and the list metadata in one file, so a

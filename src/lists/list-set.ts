@@ -5,7 +5,7 @@ import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
 import type { DomainTable } from './domain-table.js';
 import { DomainTableBuilder } from './domain-table-builder.js';
-import type { ListMeta } from './parse.js';
+import type { ListInfo, ListKind } from './list-info.js';
 import type { ListEntry, RuleAction } from './rule.js';
 import { scanList, scanListInto, type ScanSummary, type ScannedList } from './scan-list.js';
 import { TableSink } from './table-sink.js';
@@ -16,19 +16,7 @@ import { NeverBlockGuard } from './never-block.js';
 /** The lists/ folder shipped with camshim (dist/src/lists -> project root). */
 export const BUNDLED_LISTS_DIR = fileURLToPath(new URL('../../../lists/', import.meta.url));
 
-export type ListKind = 'block' | 'allow' | 'ntp';
-
-export interface ListInfo {
-  readonly index: number;
-  /** What groups call it: file name without .list/.txt (or the configured name). */
-  readonly name: string;
-  readonly file: string;
-  readonly kind: ListKind;
-  readonly bundled: boolean;
-  readonly entryCount: number;
-  readonly meta: ListMeta;
-  readonly modifiedAt: Date | undefined;
-}
+export type { ListInfo, ListKind } from './list-info.js';
 
 /** Everything the resolver needs from lists, built on the side and swapped in whole. */
 export interface ListSet {

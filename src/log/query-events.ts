@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { RCode, rcodeName, typeName } from '../dns/wire/constants.js';
+import { RCode, rcodeName, typeName } from '../wire/constants.js';
 import type { ListSet } from '../lists/list-set.js';
 import { ruleText } from '../lists/rule.js';
 import type { AnswerKind } from '../pipeline/context.js';

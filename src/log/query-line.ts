@@ -1,4 +1,4 @@
-import { typeName } from '../dns/wire/constants.js';
+import { typeName } from '../wire/constants.js';
 import { SCOPE_CODES, type RuleFields } from '../lists/domain-table.js';
 import type { ListSet } from '../lists/list-set.js';
 import { SCOPE_PREFIXES } from '../lists/rule.js';

@@ -1,8 +1,15 @@
-import type { DnsRateLimitConfig, NtpRateLimitConfig } from '../config/config-schema.js';
 import { RateLimiter, type RateLimiterDeps, type RateLimiterOptions } from './rate-limiter.js';
 
-/** `dns.rateLimit` and `ntp.rateLimit` have one shape; this is how either drives a RateLimiter. */
-export type ClientRateLimitConfig = DnsRateLimitConfig | NtpRateLimitConfig;
+/**
+ * The shape `dns.rateLimit` and `ntp.rateLimit` share (the config schema defines both; this
+ * layer sits below the config and names only the fields it reads).
+ */
+export interface ClientRateLimitConfig {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  readonly maxClients: number;
+  readonly leakProbability: number;
+}
 
 export function limiterOptions(config: ClientRateLimitConfig): RateLimiterOptions {
   return { ratePerSecond: config.ratePerSecond, burst: config.burst, maxEntries: config.maxClients, leakProbability: config.leakProbability };

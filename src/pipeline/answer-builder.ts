@@ -1,5 +1,5 @@
-import { RCode } from '../dns/wire/constants.js';
-import { buildAnswer, buildError, buildSoaTemplate, type SoaTemplate } from '../dns/wire/response.js';
+import { RCode } from '../wire/constants.js';
+import { buildAnswer, buildError, buildSoaTemplate, type SoaTemplate } from '../wire/response.js';
 import type { QueryContext } from './context.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { DnsRateLimitConfig } from '../config/config-schema.js';
 import type { LocalAddressPicker } from '../net/local-address.js';
 import type { RateLimiter } from '../net/rate-limiter.js';
-import type { Forwarder } from '../upstream/forwarder.js';
+import type { Forwarder } from './forwarder.js';
 import type { AnswerBuilder } from './answer-builder.js';
 import type { Answer, QueryContext, Stage } from './context.js';
 import { minimalAnyForwarder } from './minimal-any.js';

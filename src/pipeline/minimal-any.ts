@@ -1,6 +1,6 @@
-import { QType } from '../dns/wire/constants.js';
-import { buildMinimalAny } from '../dns/wire/minimal-any.js';
-import type { Forwarder } from '../upstream/forwarder.js';
+import { QType } from '../wire/constants.js';
+import { buildMinimalAny } from '../wire/minimal-any.js';
+import type { Forwarder } from './forwarder.js';
 import type { QueryContext } from './context.js';
 
 /** TTL of the synthesised HINFO (RFC 8482 4.2 suggests a long one; a day is plenty). */

@@ -1,6 +1,6 @@
-import type { ParsedQuery } from '../dns/wire/query.js';
+import type { ParsedQuery } from '../wire/query.js';
 import { emptyMatch, type DomainTable, type NameMatch } from '../lists/domain-table.js';
-import type { ClientGroup } from '../net/client-groups.js';
+import type { ClientGroup } from './client-groups.js';
 import type { ClientInfo, QueryContext } from './context.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { StoredReply } from '../dns/wire/relay.js';
+import type { StoredReply } from '../wire/relay.js';
 
 export interface CacheLimits {
   readonly maxEntries: number;

@@ -1,6 +1,6 @@
-import { FLAG_TC, RCode } from '../dns/wire/constants.js';
-import { extractReply, minimumTtl, type StoredReply } from '../dns/wire/relay.js';
-import { Section, soaMinimum, type RecordView, type ReplyScan } from '../dns/wire/reply.js';
+import { FLAG_TC, RCode } from '../wire/constants.js';
+import { extractReply, minimumTtl, type StoredReply } from '../wire/relay.js';
+import { Section, soaMinimum, type RecordView, type ReplyScan } from '../wire/reply.js';
 
 export interface TtlClamp {
   readonly minTtl: number;

@@ -1,6 +1,6 @@
-import { FLAG_TC, HEADER_SIZE, OPCODE_MASK } from '../dns/wire/constants.js';
-import { sameQuestion } from '../dns/wire/question.js';
-import { scanReply, type ReplyScan } from '../dns/wire/reply.js';
+import { FLAG_TC, HEADER_SIZE, OPCODE_MASK } from '../wire/constants.js';
+import { sameQuestion } from '../wire/question.js';
+import { scanReply, type ReplyScan } from '../wire/reply.js';
 import { CamshimError } from '../errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { systemInterfaces, type InterfaceSource } from '../net/local-address.js';
-import type { UpstreamAddress } from './upstream-address.js';
+import type { UpstreamAddress } from '../net/upstream-address.js';
 
 /** What camshim itself listens on: bound addresses with their port, and the host's own addresses. */
 export interface SelfView {

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { checkReply, upstreamError } from './reply-check.js';
 import type { Exchanged } from './udp-exchange.js';
-import type { UpstreamAddress } from './upstream-address.js';
-import { tcpFrame } from '../dns/wire/tcp-frame.js';
+import type { UpstreamAddress } from '../net/upstream-address.js';
+import { tcpFrame } from '../wire/tcp-frame.js';
 
 /**
  * One query over TCP (RFC 7766 framing) on a fresh connection. On TCP a reply that does not match

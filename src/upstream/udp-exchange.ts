@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
-import type { ReplyScan } from '../dns/wire/reply.js';
+import type { ReplyScan } from '../wire/reply.js';
 import { checkReply, upstreamError } from './reply-check.js';
-import type { UpstreamAddress } from './upstream-address.js';
+import type { UpstreamAddress } from '../net/upstream-address.js';
 
 export interface Exchanged {
   readonly reply: Buffer;

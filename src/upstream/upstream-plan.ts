@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js';
 import { parseResolvConf } from './resolv-conf.js';
 import { selfReason, type SelfView } from './self-filter.js';
-import { parseUpstreamAddress, type UpstreamAddress } from './upstream-address.js';
+import { parseUpstreamAddress, type UpstreamAddress } from '../net/upstream-address.js';
 
 export interface UpstreamPlan {
   readonly upstreams: readonly UpstreamAddress[];

@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { encodeNameText } from '../../src/dns/wire/name-text.js';
-import { decodeQuery, skipName } from '../../src/dns/wire/query.js';
-import { buildError } from '../../src/dns/wire/response.js';
-import { buildRelay, minimumTtl } from '../../src/dns/wire/relay.js';
-import { scanReply, soaMinimum } from '../../src/dns/wire/reply.js';
-import { encodeUpstreamQuery, canonicalQuestion } from '../../src/dns/wire/question.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
+import { encodeNameText } from '../../src/wire/name-text.js';
+import { decodeQuery, skipName } from '../../src/wire/query.js';
+import { buildError } from '../../src/wire/response.js';
+import { buildRelay, minimumTtl } from '../../src/wire/relay.js';
+import { scanReply, soaMinimum } from '../../src/wire/reply.js';
+import { encodeUpstreamQuery, canonicalQuestion } from '../../src/wire/question.js';
 import { CamshimError } from '../../src/errors.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { parseList } from '../helpers/reference-parse-list.js';

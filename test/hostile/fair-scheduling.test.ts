@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { test } from 'node:test';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
 
 // Below the per-client queue bound (1024): a flood this size is queued whole, none of it dropped.

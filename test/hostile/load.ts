@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpFrame } from '../../src/wire/tcp-frame.js';
 import { tcpMessages } from '../helpers/tcp-messages.js';
 
 export interface UdpLoadResult {

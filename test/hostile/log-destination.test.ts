@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import { LogDestination } from '../../src/log/destination.js';
 import { heldPipe } from '../helpers/fifo.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';

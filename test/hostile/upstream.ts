@@ -1,7 +1,7 @@
 /** A loopback upstream resolver whose behaviour a test switches at run time. */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpFrame } from '../../src/wire/tcp-frame.js';
 import { tcpMessages } from '../helpers/tcp-messages.js';
 
 export type UpstreamMode = 'answer' | 'silent' | 'slow' | 'garble';

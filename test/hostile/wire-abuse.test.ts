@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { fuzzScale, fuzzSeed, mutate, type Prng } from './fuzz.js';
 import { mb, rssOf, tcpQuery, udpBlast, udpLoad } from './load.js';
 import { startTestUpstream, type TestUpstream } from './upstream.js';
-import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpFrame } from '../../src/wire/tcp-frame.js';
 import { tcpMessages } from '../helpers/tcp-messages.js';
 
 const SCALE = fuzzScale();

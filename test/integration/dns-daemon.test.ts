@@ -4,12 +4,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import dns2 from 'dns2';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { udpExchange } from '../helpers/udp.js';
-import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpFrame } from '../../src/wire/tcp-frame.js';
 import { tcpMessages } from '../helpers/tcp-messages.js';
 
 const { Packet } = dns2;

@@ -3,8 +3,8 @@ import dgram from 'node:dgram';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
 
 const NAMES = 800_000;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DomainTable, emptyMatch, type MatchFilter, type RuleInput } from '../../src/lists/domain-table.js';
+import { emptyMatch, type MatchFilter, type RuleInput } from '../../src/lists/domain-table.js';
+import { buildDomainTable } from '../../src/lists/domain-table-builder.js';
 
 const all: MatchFilter = { lists: Uint8Array.from([1, 1, 1]), redirects: true };
 
@@ -9,7 +10,7 @@ function rule(name: string, list = 0, action: RuleInput['action'] = 'block', sco
 }
 
 test('a subtree rule covers the name and everything below it, not siblings or parents', () => {
-  const table = DomainTable.build([rule('tplinkcloud.com')]);
+  const table = buildDomainTable([rule('tplinkcloud.com')]);
   const hit = (name: string): boolean => table.match(name, all, emptyMatch()).block >= 0;
   assert.ok(hit('tplinkcloud.com'));
   assert.ok(hit('n-devs.tplinkcloud.com'));
@@ -20,7 +21,7 @@ test('a subtree rule covers the name and everything below it, not siblings or pa
 });
 
 test('scopes: *.name covers only below, =name only the name', () => {
-  const table = DomainTable.build([rule('p2p.example', 0, 'block', 'below'), rule('exact.example', 0, 'block', 'exact')]);
+  const table = buildDomainTable([rule('p2p.example', 0, 'block', 'below'), rule('exact.example', 0, 'block', 'exact')]);
   const hit = (name: string): boolean => table.match(name, all, emptyMatch()).block >= 0;
   assert.ok(!hit('p2p.example'));
   assert.ok(hit('x.p2p.example'));
@@ -29,7 +30,7 @@ test('scopes: *.name covers only below, =name only the name', () => {
 });
 
 test('the most specific block rule is reported, with its suffix position for the SOA owner', () => {
-  const table = DomainTable.build([rule('example.com', 0, 'block', 'subtree', 3), rule('cam.example.com', 1, 'block', 'subtree', 9)]);
+  const table = buildDomainTable([rule('example.com', 0, 'block', 'subtree', 3), rule('cam.example.com', 1, 'block', 'subtree', 9)]);
   const match = table.match('a.cam.example.com', all, emptyMatch());
   assert.equal(table.rule(match.block).name, 'cam.example.com');
   assert.equal(table.rule(match.block).line, 9);
@@ -37,7 +38,7 @@ test('the most specific block rule is reported, with its suffix position for the
 });
 
 test('group filters: a rule from a list the group does not use does not match', () => {
-  const table = DomainTable.build([rule('a.example', 0), rule('b.example', 1), rule('pool.ntp.org', 2, 'redirect')]);
+  const table = buildDomainTable([rule('a.example', 0), rule('b.example', 1), rule('pool.ntp.org', 2, 'redirect')]);
   const onlyFirst: MatchFilter = { lists: Uint8Array.from([1, 0, 0]), redirects: false };
   assert.ok(table.match('a.example', onlyFirst, emptyMatch()).block >= 0);
   assert.equal(table.match('b.example', onlyFirst, emptyMatch()).block, -1);
@@ -46,7 +47,7 @@ test('group filters: a rule from a list the group does not use does not match', 
 });
 
 test('the same name in two lists chains both rules', () => {
-  const table = DomainTable.build([rule('dup.example', 0, 'block', 'subtree', 1), rule('dup.example', 1, 'allow', 'subtree', 7)]);
+  const table = buildDomainTable([rule('dup.example', 0, 'block', 'subtree', 1), rule('dup.example', 1, 'allow', 'subtree', 7)]);
   assert.deepEqual(table.rulesFor('dup.example').map((r) => table.rule(r).list), [0, 1]);
   const match = table.match('x.dup.example', all, emptyMatch());
   assert.ok(match.allow >= 0 && match.block >= 0);
@@ -54,7 +55,7 @@ test('the same name in two lists chains both rules', () => {
 
 test('many names: every inserted name is found, absent ones are not (hash collisions resolved)', () => {
   const rules = Array.from({ length: 50_000 }, (_, i) => rule(`host${i}.vendor${i % 97}.example`));
-  const table = DomainTable.build(rules);
+  const table = buildDomainTable(rules);
   assert.equal(table.nameCount, 50_000);
   for (let i = 0; i < 50_000; i += 7) assert.ok(table.match(`host${i}.vendor${i % 97}.example`, all, emptyMatch()).block >= 0);
   for (let i = 0; i < 5_000; i++) assert.equal(table.match(`host${i}.vendor${(i + 1) % 97}.example`, all, emptyMatch()).block, -1);
@@ -63,7 +64,7 @@ test('many names: every inserted name is found, absent ones are not (hash collis
 
 test('common suffixes are stored as one byte and still match exactly', () => {
   const names = ['a.com', 'b.co.uk', 'co.uk.example', 'x.uk', 'plain.example', 'deep.sub.com.br', 'com.com', 'a.comx'];
-  const table = DomainTable.build(names.map((name, i) => rule(name, 0, 'block', 'subtree', i + 1)));
+  const table = buildDomainTable(names.map((name, i) => rule(name, 0, 'block', 'subtree', i + 1)));
   for (const [i, name] of names.entries()) {
     const match = table.match(`www.${name}`, all, emptyMatch());
     assert.ok(match.block >= 0, name);
@@ -74,7 +75,7 @@ test('common suffixes are stored as one byte and still match exactly', () => {
   for (const miss of ['b.uk', 'a.co', 'com', 'uk', 'a.co.uk', 'b.com.uk', 'a.comx.com', 'x.co.uk', 'br', 'sub.com.br', 'a.c\u00f6m']) {
     assert.equal(table.match(miss, all, emptyMatch()).block, -1, miss);
   }
-  const plain = DomainTable.build([rule('host.vendor.example')]);
+  const plain = buildDomainTable([rule('host.vendor.example')]);
   assert.ok(table.byteSize < plain.byteSize * names.length, 'suffixes shrink the records');
 });
 
@@ -98,7 +99,7 @@ test('repeated names anywhere in the input: rules chain in input order, an exact
     if (!kept.some((k) => k.list === r.list && k.action === r.action && k.scope === r.scope)) kept.push({ list: r.list, action: r.action, scope: r.scope, line: r.line });
     expected.set(r.name, kept);
   }
-  const table = DomainTable.build(rules);
+  const table = buildDomainTable(rules);
   assert.equal(table.nameCount, expected.size);
   assert.equal(table.ruleCount, [...expected.values()].reduce((sum, kept) => sum + kept.length, 0));
   for (const [name, kept] of expected) {
@@ -107,7 +108,7 @@ test('repeated names anywhere in the input: rules chain in input order, an exact
     assert.ok(found.every((r) => r.name === name));
   }
   // Without repeats the same names give the same answers.
-  const once = DomainTable.build(pool.map((name, i) => rule(name, 1, 'block', 'subtree', i + 1)));
+  const once = buildDomainTable(pool.map((name, i) => rule(name, 1, 'block', 'subtree', i + 1)));
   assert.equal(once.ruleCount, pool.length);
   for (const [i, name] of pool.entries()) assert.equal(once.rule(once.match(`x.${name}`, all, emptyMatch()).block).line, i + 1);
 });

@@ -3,11 +3,12 @@ import { describe, test } from 'node:test';
 import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { QType, RCode } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { decodeQuery } from '../../src/dns/wire/query.js';
-import { buildAnswer, buildSoaTemplate } from '../../src/dns/wire/response.js';
-import { DomainTable, emptyMatch } from '../../src/lists/domain-table.js';
+import { QType, RCode } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
+import { decodeQuery } from '../../src/wire/query.js';
+import { buildAnswer, buildSoaTemplate } from '../../src/wire/response.js';
+import { emptyMatch } from '../../src/lists/domain-table.js';
+import { buildDomainTable } from '../../src/lists/domain-table-builder.js';
 import type { ListInfo, ListSet } from '../../src/lists/list-set.js';
 import { cachedIsoTime } from '../../src/log/iso-time.js';
 import { queryEvent, type LoggedKind, type LoggedQuery } from '../../src/log/query-events.js';
@@ -44,7 +45,7 @@ function listInfo(index: number, name: string): ListInfo {
   return { index, name, file: `/lists/${name}.list`, kind: 'block', bundled: true, entryCount: 1, meta: {} as ListInfo['meta'], modifiedAt: undefined };
 }
 
-const table = DomainTable.build([
+const table = buildDomainTable([
   { name: 'tplinkcloud.com', action: 'block', scope: 'subtree', list: 0, line: 16 },
   { name: 'p2p.example', action: 'block', scope: 'below', list: 1, line: 3 },
   { name: 'pool.ntp.org', action: 'block', scope: 'exact', list: 2, line: 12 },
@@ -126,7 +127,7 @@ describe('the sinkhole log line', () => {
 
   test('a reload between record and write: the line names the rule of the list set the query used', async () => {
     const { log, text, close } = await captureViaRoot();
-    const otherTable = DomainTable.build([{ name: 'other.example', action: 'block', scope: 'subtree', list: 0, line: 99 }]);
+    const otherTable = buildDomainTable([{ name: 'other.example', action: 'block', scope: 'subtree', list: 0, line: 99 }]);
     const otherLists = { table: otherTable, lists: [listInfo(0, 'other')] } as unknown as ListSet;
     const other = otherTable.match('a.other.example', FILTER, emptyMatch()).block;
     log.record({ ...RECORDS[0]!, timeMs: log.now() });

@@ -6,11 +6,11 @@ import dns2 from 'dns2';
 import pino from 'pino';
 import { prepareState } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { DnsStats } from '../../src/dns/dns-stats.js';
-import { QueryHandler } from '../../src/dns/query-handler.js';
-import { QType, RCode } from '../../src/dns/wire/constants.js';
+import { DnsStats } from '../../src/servers/dns-stats.js';
+import { QueryHandler } from '../../src/servers/query-handler.js';
+import { QType, RCode } from '../../src/wire/constants.js';
 import { emptyMatch } from '../../src/lists/domain-table.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import type { InterfaceAddress } from '../../src/net/local-address.js';
 import { tempDir } from '../helpers/daemon.js';
 

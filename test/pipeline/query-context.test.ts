@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { decodeQuery } from '../../src/dns/wire/query.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
+import { decodeQuery } from '../../src/wire/query.js';
 import { DomainTable } from '../../src/lists/domain-table.js';
-import type { ClientGroup } from '../../src/net/client-groups.js';
+import { buildDomainTable } from '../../src/lists/domain-table-builder.js';
+import type { ClientGroup } from '../../src/pipeline/client-groups.js';
 import { LazyQueryContext } from '../../src/pipeline/query-context.js';
 
 /** A real table whose lookups are counted. */
 function countingTable(): { table: DomainTable; calls: () => number } {
-  const table = DomainTable.build([{ name: 'cloud.vendor.example', action: 'block', scope: 'subtree', list: 0, line: 1 }]);
+  const table = buildDomainTable([{ name: 'cloud.vendor.example', action: 'block', scope: 'subtree', list: 0, line: 1 }]);
   let calls = 0;
   const match = table.match.bind(table);
   table.match = (...args) => { calls++; return match(...args); };

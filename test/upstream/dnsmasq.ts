@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import { tempDir } from '../helpers/daemon.js';
 import { udpExchange } from '../helpers/udp.js';
 import { freePort } from './helpers.js';

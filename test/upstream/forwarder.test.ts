@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from './config.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { scanReply } from '../../src/dns/wire/reply.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
+import { scanReply } from '../../src/wire/reply.js';
 import { UpstreamForwarder } from '../../src/upstream/upstream-forwarder.js';
 import { aRecord, contextFor, fakeUpstream, makeReply, memoryLogger, soaRecord, txtRecord, type FakeUpstream } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, describe, it } from 'node:test';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import type { Timers } from '../../src/upstream/failure-log.js';
 import { UpstreamForwarder } from '../../src/upstream/upstream-forwarder.js';
 import { UpstreamHealth } from '../../src/upstream/upstream-health.js';

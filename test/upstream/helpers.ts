@@ -3,10 +3,10 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
-import { decodeQuery } from '../../src/dns/wire/query.js';
-import { encodeName, responseLimit } from '../../src/dns/wire/response.js';
+import { decodeQuery } from '../../src/wire/query.js';
+import { encodeName, responseLimit } from '../../src/wire/response.js';
 import type { QueryContext } from '../../src/pipeline/context.js';
-import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { tcpFrame } from '../../src/wire/tcp-frame.js';
 import { tcpMessages } from '../helpers/tcp-messages.js';
 
 export interface Rr { type: number; ttl: number; data: Buffer; owner?: Buffer }

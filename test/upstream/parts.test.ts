@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { scanReply } from '../../src/dns/wire/reply.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
+import { scanReply } from '../../src/wire/reply.js';
 import { AnswerCache } from '../../src/upstream/answer-cache.js';
 import { cachePolicy } from '../../src/upstream/cache-policy.js';
 import { FailureLog, type Timers } from '../../src/upstream/failure-log.js';
 import { parseResolvConf } from '../../src/upstream/resolv-conf.js';
 import { selfReason } from '../../src/upstream/self-filter.js';
-import { parseUpstreamAddress, type UpstreamAddress } from '../../src/upstream/upstream-address.js';
+import { parseUpstreamAddress, type UpstreamAddress } from '../../src/net/upstream-address.js';
 import { planUpstreams, upstreamConfigProblems } from '../../src/upstream/upstream-plan.js';
 import { aRecord, makeReply, memoryLogger, soaRecord } from './helpers.js';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { udpExchange } from '../helpers/udp.js';
 import { aRecord, fakeUpstream, freePort, makeReply } from './helpers.js';

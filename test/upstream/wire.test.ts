@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { decodeQuery } from '../../src/dns/wire/query.js';
-import { canonicalQuestion, encodeUpstreamQuery, sameQuestion } from '../../src/dns/wire/question.js';
-import { buildRelay, extractReply, minimumTtl } from '../../src/dns/wire/relay.js';
-import { scanReply, Section, soaMinimum } from '../../src/dns/wire/reply.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
+import { decodeQuery } from '../../src/wire/query.js';
+import { canonicalQuestion, encodeUpstreamQuery, sameQuestion } from '../../src/wire/question.js';
+import { buildRelay, extractReply, minimumTtl } from '../../src/wire/relay.js';
+import { scanReply, Section, soaMinimum } from '../../src/wire/reply.js';
 import { CamshimError } from '../../src/errors.js';
 import { aRecord, makeReply, soaRecord, txtRecord } from './helpers.js';
 

@@ -1,4 +1,4 @@
-import { RCode } from '../../dns/wire/constants.js';
+import { RCode } from '../../wire/constants.js';
 import type { AnswerBuilder } from '../answer-builder.js';
 import type { Stage } from '../context.js';
 

@@ -1,4 +1,4 @@
-import type { Forwarder } from '../../upstream/forwarder.js';
+import type { Forwarder } from '../forwarder.js';
 import type { Stage } from '../context.js';
 
 /** Allow entries win over block entries (and over a deny-by-default policy): the name goes upstream. */

@@ -1,4 +1,4 @@
-import { QType, RCode } from '../../dns/wire/constants.js';
+import { QType, RCode } from '../../wire/constants.js';
 import type { LocalAddressPicker } from '../../net/local-address.js';
 import type { AnswerBuilder } from '../answer-builder.js';
 import type { Stage } from '../context.js';

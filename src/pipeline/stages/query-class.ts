@@ -1,4 +1,4 @@
-import { CLASS_IN, RCode } from '../../dns/wire/constants.js';
+import { CLASS_IN, RCode } from '../../wire/constants.js';
 import type { AnswerBuilder } from '../answer-builder.js';
 import type { Stage } from '../context.js';
 

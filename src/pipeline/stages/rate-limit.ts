@@ -1,5 +1,5 @@
 import type { DnsRateLimitConfig } from '../../config/config-schema.js';
-import { RCode } from '../../dns/wire/constants.js';
+import { RCode } from '../../wire/constants.js';
 import type { RateLimiter } from '../../net/rate-limiter.js';
 import type { AnswerBuilder } from '../answer-builder.js';
 import type { Stage } from '../context.js';

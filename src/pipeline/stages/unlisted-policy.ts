@@ -1,5 +1,5 @@
-import { RCode } from '../../dns/wire/constants.js';
-import type { Forwarder } from '../../upstream/forwarder.js';
+import { RCode } from '../../wire/constants.js';
+import type { Forwarder } from '../forwarder.js';
 import type { AnswerBuilder } from '../answer-builder.js';
 import type { Stage } from '../context.js';
 

@@ -7,7 +7,7 @@
  * Usage: node node-floor-server.js PORT   (binds 127.0.0.1 only)
  */
 import dgram from 'node:dgram';
-import { literalLookup } from '../../../src/dns/udp-server.js';
+import { literalLookup } from '../../../src/servers/udp-server.js';
 
 const HEADER_BYTES = 12;
 const QR = 0x80;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeQuery } from '../../../src/dns/wire/encode-query.js';
+import { encodeQuery } from '../../../src/wire/encode-query.js';
 import { sleep, spawnPinned, stopProcess } from './proc.js';
 
 /** node-floor: test/bench/lib/node-floor-server.ts, what any Node server pays before doing any work. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { RCode } from './wire/constants.js';
-import { decodeQuery } from './wire/query.js';
-import { buildError, responseLimit } from './wire/response.js';
+import { RCode } from '../wire/constants.js';
+import { decodeQuery } from '../wire/query.js';
+import { buildError, responseLimit } from '../wire/response.js';
 import { isLoggedKind } from '../log/query-events.js';
 import { createQueryLog, type QueryLog } from '../log/query-log.js';
 import { runChain } from '../pipeline/chain.js';

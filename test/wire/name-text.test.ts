@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { QType } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
+import { QType } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
 import {
   canonicalNameText, encodeNameText, isLabelStart, labelsBefore, nameText,
-} from '../../src/dns/wire/name-text.js';
-import { decodeQuery } from '../../src/dns/wire/query.js';
-import { buildAnswer, buildSoaTemplate } from '../../src/dns/wire/response.js';
+} from '../../src/wire/name-text.js';
+import { decodeQuery } from '../../src/wire/query.js';
+import { buildAnswer, buildSoaTemplate } from '../../src/wire/response.js';
 import { mulberry32 } from '../helpers/prng.js';
 
 /** Wire form of a name given as its labels' bytes. */

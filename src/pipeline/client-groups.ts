@@ -2,8 +2,8 @@ import type { Config, UnlistedPolicy } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
 import type { MatchFilter } from '../lists/domain-table.js';
 import type { ListSet } from '../lists/list-set.js';
-import { BoundedCache } from './bounded-cache.js';
-import { CidrSet } from './cidr-set.js';
+import { BoundedCache } from '../net/bounded-cache.js';
+import { CidrSet } from '../net/cidr-set.js';
 
 /** A client group as the resolver uses it: its list filter and its policy for unlisted names. */
 export interface ClientGroup {

@@ -4,7 +4,7 @@ import type { ClientInfo } from '../pipeline/context.js';
 import { bindError } from './bind-error.js';
 import type { QueryHandler } from './query-handler.js';
 import type { BoundSocket } from './udp-server.js';
-import { tcpFrame } from './wire/tcp-frame.js';
+import { tcpFrame } from '../wire/tcp-frame.js';
 
 export interface TcpOptions {
   readonly idleTimeoutMs: number;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DATAGRAM_OVERHEAD, DEFAULT_FAIR_SCHEDULER, FairScheduler, type FairSchedulerOptions } from '../../src/dns/fair-scheduler.js';
+import { DATAGRAM_OVERHEAD, DEFAULT_FAIR_SCHEDULER, FairScheduler, type FairSchedulerOptions } from '../../src/servers/fair-scheduler.js';
 
 /** A scheduler whose turns end when the test says, with a clock the test moves. */
 function harness(options: Partial<FairSchedulerOptions> = {}) {

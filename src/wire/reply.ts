@@ -1,4 +1,4 @@
-import { CamshimError } from '../../errors.js';
+import { CamshimError } from '../errors.js';
 import { FLAG_QR, HEADER_SIZE, MAX_LABEL, MAX_NAME_WIRE, QType } from './constants.js';
 import { skipName } from './query.js';
 

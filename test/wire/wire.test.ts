@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dns2 from 'dns2';
-import { QType, RCode } from '../../src/dns/wire/constants.js';
-import { encodeQuery } from '../../src/dns/wire/encode-query.js';
-import { decodeQuery, type ParsedQuery } from '../../src/dns/wire/query.js';
-import { buildAnswer, buildError, buildSoaTemplate, encodeName } from '../../src/dns/wire/response.js';
-import { tcpFrame } from '../../src/dns/wire/tcp-frame.js';
+import { QType, RCode } from '../../src/wire/constants.js';
+import { encodeQuery } from '../../src/wire/encode-query.js';
+import { decodeQuery, type ParsedQuery } from '../../src/wire/query.js';
+import { buildAnswer, buildError, buildSoaTemplate, encodeName } from '../../src/wire/response.js';
+import { tcpFrame } from '../../src/wire/tcp-frame.js';
 
 const { Packet } = dns2;
 

@@ -1,35 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config-schema.js';
-import { RCode } from '../dns/wire/constants.js';
-import { buildError } from '../dns/wire/response.js';
-import type { AnswerBuilder } from '../pipeline/answer-builder.js';
+import { RCode } from '../wire/constants.js';
+import { buildError } from '../wire/response.js';
 import type { QueryContext } from '../pipeline/context.js';
+import type { Forwarder } from '../pipeline/forwarder.js';
 import { planUpstreams } from './upstream-plan.js';
-
-/** Sends queries for names on no list upstream. Always settles with a response for the client. */
-export interface Forwarder {
-  forward(context: QueryContext): Promise<Buffer>;
-  /** One line for the start-up log and `camshim query`: where forwarded queries go. */
-  describe(): string;
-  close(): Promise<void>;
-}
-
-/** The forwarder when no upstream is usable: SERVFAIL, with the reason stated at start-up. */
-export class NoUpstreamForwarder implements Forwarder {
-  constructor(private readonly answers: AnswerBuilder, private readonly reason: string) {}
-
-  forward(context: QueryContext): Promise<Buffer> {
-    return Promise.resolve(this.answers.error(context, RCode.ServFail));
-  }
-
-  describe(): string {
-    return `no upstream (${this.reason}): forwarded names get SERVFAIL`;
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 /**
  * For `camshim check` and `camshim query`: names the upstreams the daemon would use (config, or

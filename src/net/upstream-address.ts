@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { isIpAddress } from '../net/ip-text.js';
+import { isIpAddress } from './ip-text.js';
 
 /** One upstream DNS server. `label` is how logs, stats and `camshim query` name it. */
 export interface UpstreamAddress {
