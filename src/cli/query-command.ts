@@ -1,14 +1,15 @@
-import ipaddr from 'ipaddr.js';
 import { prepareState } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
-import { parseTypeName, rcodeName, typeName } from '../wire/constants.js';
+import { parseTypeName, typeName } from '../wire/constants.js';
 import { decodeQuery } from '../wire/query.js';
 import { encodeQuery } from '../wire/encode-query.js';
 import { responseLimit } from '../wire/response.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { isIpAddress } from '../net/ip-text.js';
 import { runChain } from '../pipeline/chain.js';
+import type { Answer } from '../pipeline/context.js';
 import { LazyQueryContext } from '../pipeline/query-context.js';
+import { answerText } from '../log/query-events.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './command-module.js';
 import { ruleText } from '../lists/rule.js';
@@ -38,6 +39,8 @@ export interface QueryExplanation {
   allowed: boolean;
   answer: string;
   kind: string;
+  /** The pipeline stage that decided. */
+  stage: string;
   reason: string;
   /** The deciding rule: its list (and that list's vendor family), where it is written and the entry's own comment (purpose and source). */
   rule: { list: string; family: string; file: string; line: number; entry: string; source: string } | null;
@@ -63,12 +66,12 @@ async function query(name: string, client: string, typeText: string, configFile:
   const context = new LazyQueryContext(packet, decoded.query, { address: client, port: 0, transport: 'udp', localAddress: undefined },
     classified.allowed, classified.group, state.lists.table, responseLimit(null, 'udp', state.config.dns.ednsPayload));
   const answer = runChain(state.chain, context);
-  const forwarded = answer.kind === 'forward' || answer.kind === 'allowed';
-  const described = forwarded ? { rcode: 'from upstream', records: [] } : describeResponse(await answer.response);
+  const forwarded = answer.forwarded !== undefined;
+  const described = forwarded ? { rcode: 'from upstream', records: [] } : describeDecision(answer, state.answers.redirectTtl);
   const explanation: QueryExplanation = {
-    name: decoded.query.name || '.', type: typeName(qtype), client, group: classified.group.name, allowed: classified.allowed,
+    name: decoded.query.name || '.', type: typeName(qtype), client, group: answer.group, allowed: classified.allowed,
     answer: described.rcode,
-    kind: answer.kind, reason: answer.reason, rule: null,
+    kind: answer.kind, stage: answer.stage, reason: answer.reason, rule: null,
     records: described.records,
     upstream: forwarded ? state.forwarder.describe() : null,
   };
@@ -86,7 +89,7 @@ async function query(name: string, client: string, typeText: string, configFile:
     const lines = [
       `${explanation.name} ${explanation.type} from ${client} (group ${explanation.group}${classified.allowed ? '' : ', outside access networks'})`,
       `answer: ${explanation.answer}${explanation.records.length > 0 ? ` ${explanation.records.join(', ')}` : ''}`,
-      `why:    ${explanation.kind} — ${explanation.reason}`,
+      `why:    ${explanation.kind} — ${explanation.reason} (stage ${explanation.stage})`,
     ];
     if (explanation.rule !== null) {
       lines.push(`rule:   ${explanation.rule.entry} (${explanation.rule.list}, ${explanation.rule.file}:${explanation.rule.line})`);
@@ -99,23 +102,11 @@ async function query(name: string, client: string, typeText: string, configFile:
   return 0;
 }
 
-/** Reads back the rcode and answer records of a response camshim built. */
-function describeResponse(response: Buffer): { rcode: string; records: string[] } {
-  const rcode = response[3]! & 0x0f;
-  const answers = response.readUInt16BE(6);
-  const records: string[] = [];
-  const soa = response.readUInt16BE(8) > 0;
-  let offset = 12;
-  while (response[offset] !== 0) offset += 1 + response[offset]!;
-  offset += 5;
-  for (let i = 0; i < answers; i++) {
-    const type = response.readUInt16BE(offset + 2);
-    const ttl = response.readUInt32BE(offset + 6);
-    const length = response.readUInt16BE(offset + 10);
-    const data = response.subarray(offset + 12, offset + 12 + length);
-    records.push(`${typeName(type)} ${ipaddr.fromByteArray([...data]).toString()} (TTL ${ttl})`);
-    offset += 12 + length;
-  }
-  const name = rcode === 0 && answers === 0 ? 'NODATA' : rcodeName(rcode);
-  return { rcode: soa ? `${name} (with SOA)` : name, records };
+/** The answer camshim made, told from its decision record (camshim's own negative answers carry its SOA). */
+function describeDecision(answer: Answer, redirectTtl: number): { rcode: string; records: string[] } {
+  if (answer.rcode === undefined) return { rcode: 'nothing sent', records: [] };
+  const text = answerText(answer.rcode, answer.address);
+  if (answer.address !== undefined) return { rcode: 'NOERROR', records: [`${text} (TTL ${redirectTtl})`] };
+  const withSoa = answer.kind === 'sinkhole' || answer.kind === 'unlisted' || answer.kind === 'redirect';
+  return { rcode: withSoa ? `${text} (with SOA)` : text, records: [] };
 }

@@ -2,10 +2,9 @@ import ipaddr from 'ipaddr.js';
 import { RCode, rcodeName, typeName } from '../wire/constants.js';
 import type { ListSet } from '../lists/list-set.js';
 import { ruleText } from '../lists/rule.js';
-import type { AnswerKind } from '../pipeline/context.js';
+import { isLoggedKind, type LoggedKind } from '../pipeline/answer-kinds.js';
 
-/** The answers the sinkhole log records: what called home, how often, from which client. */
-export type LoggedKind = 'sinkhole' | 'redirect' | 'unlisted';
+export { isLoggedKind, type LoggedKind };
 
 /**
  * A logged decision as the query path hands it over: references only, nothing formatted, so
@@ -23,7 +22,9 @@ export interface LoggedQuery {
   /** The list set the rule index belongs to (a reload may swap sets before the line is written). */
   readonly lists: ListSet;
   readonly rule: number | undefined;
-  readonly response: Uint8Array;
+  /** The decision's rcode, and the address a redirect answered with (from the answer's decision record). */
+  readonly rcode: number;
+  readonly address: Uint8Array | undefined;
 }
 
 /** The fields of a sinkhole-log line, in the order they are written. */
@@ -39,10 +40,6 @@ export interface QueryEvent {
   readonly answer: string;
 }
 
-export function isLoggedKind(kind: AnswerKind): kind is LoggedKind {
-  return kind === 'sinkhole' || kind === 'redirect' || kind === 'unlisted';
-}
-
 /** The rule's part of a line: which list, the rule as written there, and its line number. */
 export function ruleFields(lists: ListSet, rule: number | undefined): { list: string | null; rule: string | null; line: number | null } {
   if (rule === undefined) return { list: null, rule: null, line: null };
@@ -50,26 +47,11 @@ export function ruleFields(lists: ListSet, rule: number | undefined): { list: st
   return { list: lists.lists[view.list]?.name ?? null, rule: ruleText(view.name, 'block', view.scope), line: view.line };
 }
 
-/** What the client was told: an rcode name, NODATA, or "A 192.168.20.1" for a redirect. */
-export function answerText(response: Uint8Array): string {
-  const rcode = response[3]! & 0x0f;
+/** What the client was told, from the decision record: an rcode name, NODATA, or "A 192.168.20.1" for a redirect. */
+export function answerText(rcode: number, address: Uint8Array | undefined): string {
   if (rcode !== RCode.NoError) return rcodeName(rcode);
-  const count = (response[6]! << 8) | response[7]!;
-  return count === 0 ? 'NODATA' : describeAddressAnswer(response);
-}
-
-/** A redirect answer's one address record ends just before the OPT (if any). */
-function describeAddressAnswer(response: Uint8Array): string {
-  const additional = (response[10]! << 8) | response[11]!;
-  const end = response.length - (additional > 0 ? 11 : 0);
-  for (const [size, type] of [[4, 'A'], [16, 'AAAA']] as const) {
-    // RDLENGTH sits right before the address bytes.
-    const at = end - size - 2;
-    if (at >= 12 && ((response[at]! << 8) | response[at + 1]!) === size) {
-      return `${type} ${ipaddr.fromByteArray([...response.subarray(end - size, end)]).toString()}`;
-    }
-  }
-  return 'NOERROR';
+  if (address === undefined) return 'NODATA';
+  return `${address.length === 4 ? 'A' : 'AAAA'} ${ipaddr.fromByteArray([...address]).toString()}`;
 }
 
 /** The event a record describes (the slow, obvious path: tests and loggers we cannot write to directly). */
@@ -81,6 +63,6 @@ export function queryEvent(record: LoggedQuery): QueryEvent {
     type: typeName(record.qtype),
     group: record.group,
     ...ruleFields(record.lists, record.rule),
-    answer: answerText(record.response),
+    answer: answerText(record.rcode, record.address),
   };
 }

@@ -87,7 +87,7 @@ export class QueryLineEncoder {
     const type = this.types.get(record.qtype, typeFragment);
     const group = this.groups.get(record.group, jsonString);
     const ruleHead = record.rule === undefined ? NO_RULE : this.ruleHead(record.lists, record.rule);
-    const answer = this.answerBytes(kind, record.response);
+    const answer = this.answerBytes(kind, record.rcode, record.address);
     const name = record.name;
     // Worst case for the name: every character a 6-byte \u00XX escape.
     this.reserve(this.head.length + kindBytes.length + client.length + name.length * 6 + type.length + group.length + ruleHead.length
@@ -193,8 +193,8 @@ export class QueryLineEncoder {
   }
 
   /** `"NXDOMAIN","msg":"sinkhole"}` and the line end */
-  private answerBytes(kind: number, response: Uint8Array): Buffer {
-    return this.answers[kind]!.get(answerText(response), this.answerFragments[kind]!);
+  private answerBytes(kind: number, rcode: number, address: Uint8Array | undefined): Buffer {
+    return this.answers[kind]!.get(answerText(rcode, address), this.answerFragments[kind]!);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { QueryContext } from './context.js';
+import type { Forwarded, QueryContext } from './context.js';
 
 /**
  * What the pipeline needs for names it does not answer itself: something that sends the query
@@ -6,7 +6,7 @@ import type { QueryContext } from './context.js';
  * Declared here, where it is used; src/upstream implements it.
  */
 export interface Forwarder {
-  forward(context: QueryContext): Promise<Buffer>;
+  forward(context: QueryContext): Promise<Forwarded>;
   /** One line for the start-up log and `camshim query`: where forwarded queries go. */
   describe(): string;
   close(): Promise<void>;

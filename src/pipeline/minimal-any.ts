@@ -1,7 +1,7 @@
-import { QType } from '../wire/constants.js';
+import { QType, RCode } from '../wire/constants.js';
 import { buildMinimalAny } from '../wire/minimal-any.js';
 import type { Forwarder } from './forwarder.js';
-import type { QueryContext } from './context.js';
+import type { Forwarded, QueryContext } from './context.js';
 
 /** TTL of the synthesised HINFO (RFC 8482 4.2 suggests a long one; a day is plenty). */
 const MINIMAL_ANY_TTL = 86_400;
@@ -14,9 +14,9 @@ const MINIMAL_ANY_TTL = 86_400;
  */
 export function minimalAnyForwarder(forwarder: Forwarder, serverPayload: number): Forwarder {
   return {
-    forward(context: QueryContext): Promise<Buffer> {
+    forward(context: QueryContext): Promise<Forwarded> {
       if (context.query.qtype !== QType.ANY) return forwarder.forward(context);
-      return Promise.resolve(buildMinimalAny(context.packet, context.query, MINIMAL_ANY_TTL, context.limit, serverPayload));
+      return Promise.resolve({ response: buildMinimalAny(context.packet, context.query, MINIMAL_ANY_TTL, context.limit, serverPayload), rcode: RCode.NoError, source: 'RFC 8482 minimal ANY' });
     },
     describe: () => forwarder.describe(),
     close: () => forwarder.close(),

@@ -5,7 +5,7 @@ import type { FairSchedulerStats } from './fair-scheduler.js';
 export class DnsStats {
   readonly answers: Record<AnswerKind, number> = {
     sinkhole: 0, redirect: 0, unlisted: 0, 'policy-refused': 0, forward: 0, allowed: 0,
-    refused: 0, 'rate-limited': 0, badvers: 0, notimp: 0, formerr: 0, servfail: 0,
+    refused: 0, 'rate-limited': 0, badvers: 0, notimp: 0, formerr: 0,
   };
   queriesUdp = 0;
   /**
@@ -40,7 +40,6 @@ export class DnsStats {
       case 'badvers': answers.badvers++; break;
       case 'notimp': answers.notimp++; break;
       case 'formerr': answers.formerr++; break;
-      case 'servfail': answers.servfail++; break;
     }
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { RCode } from '../wire/constants.js';
 import { decodeQuery } from '../wire/query.js';
 import { buildError, responseLimit } from '../wire/response.js';
-import { isLoggedKind } from '../log/query-events.js';
+import { isLoggedKind } from '../pipeline/answer-kinds.js';
 import { createQueryLog, type QueryLog } from '../log/query-log.js';
 import { runChain } from '../pipeline/chain.js';
 import type { ClientInfo } from '../pipeline/context.js';
@@ -48,16 +48,15 @@ export class QueryHandler {
     const answer = runChain(state.chain, context);
     this.stats.countAnswer(answer.kind);
     if (isLoggedKind(answer.kind)) {
-      const response = answer.response;
-      // Logged answers are made here, never forwarded: the response is a buffer.
-      if (this.queryLog.enabled && response instanceof Buffer) {
+      // Logged answers are camshim's own: their decision record carries the rcode (and a redirect's address).
+      if (this.queryLog.enabled && answer.rcode !== undefined) {
         this.queryLog.record({
           kind: answer.kind, timeMs: this.queryLog.now(), client: client.address, name: query.name, qtype: query.qtype,
-          group: context.group.name, lists: state.lists, rule: answer.rule, response,
+          group: answer.group, lists: state.lists, rule: answer.rule, rcode: answer.rcode, address: answer.address,
         });
       }
     }
-    else if (this.logger.isLevelEnabled('debug')) this.logger.debug({ event: answer.kind, client: client.address, name: query.name, qtype: query.qtype, group: context.group.name, reason: answer.reason }, 'query');
+    else if (this.logger.isLevelEnabled('debug')) this.logger.debug({ event: answer.kind, stage: answer.stage, client: client.address, name: query.name, qtype: query.qtype, group: answer.group, reason: answer.reason }, 'query');
     return answer.drop === true ? null : answer.response;
   }
 }

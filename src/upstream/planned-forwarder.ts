@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config-schema.js';
 import { RCode } from '../wire/constants.js';
 import { buildError } from '../wire/response.js';
-import type { QueryContext } from '../pipeline/context.js';
+import type { Forwarded, QueryContext } from '../pipeline/context.js';
 import type { Forwarder } from '../pipeline/forwarder.js';
 import { planUpstreams } from './upstream-plan.js';
 
@@ -25,8 +25,9 @@ export class PlannedForwarder implements Forwarder {
     return new PlannedForwarder(config.dns.ednsPayload, text);
   }
 
-  forward(context: QueryContext): Promise<Buffer> {
-    return Promise.resolve(buildError(context.packet, context.query, context.query.id, context.query.flags, RCode.ServFail, this.serverPayload));
+  forward(context: QueryContext): Promise<Forwarded> {
+    const response = buildError(context.packet, context.query, context.query.id, context.query.flags, RCode.ServFail, this.serverPayload);
+    return Promise.resolve({ response, rcode: RCode.ServFail, source: 'not sent (planning only)' });
   }
 
   describe(): string { return this.text; }

@@ -7,7 +7,7 @@ import { canonicalQuestion, encodeUpstreamQuery } from '../wire/question.js';
 import { buildRelay, type StoredReply } from '../wire/relay.js';
 import { buildError, encodeName } from '../wire/response.js';
 import { CamshimError } from '../errors.js';
-import type { QueryContext } from '../pipeline/context.js';
+import type { Forwarded, QueryContext } from '../pipeline/context.js';
 import { AnswerCache } from './answer-cache.js';
 import { cachePolicy } from './cache-policy.js';
 import { FailureLog, realTimers, type Timers } from './failure-log.js';
@@ -167,7 +167,7 @@ export class UpstreamForwarder implements Forwarder {
     this.failures.close();
   }
 
-  forward(context: QueryContext): Promise<Buffer> {
+  forward(context: QueryContext): Promise<Forwarded> {
     this.stats.forwarded++;
     const probe = this.probes.get(context.query.name);
     if (probe !== undefined) {
@@ -175,7 +175,7 @@ export class UpstreamForwarder implements Forwarder {
       this.stats.loopProbesSeen++;
       probe.looped = true;
       probe.notify();
-      return Promise.resolve(this.servfail(context));
+      return Promise.resolve(this.servfail(context, 'loop probe'));
     }
     if (!this.isStarted) return this.afterStart(context);
     return this.forwardStarted(context);
@@ -186,7 +186,7 @@ export class UpstreamForwarder implements Forwarder {
    * a query can arrive first. It waits for that first attempt, at most the upstream timeout,
    * rather than getting a SERVFAIL a warm daemon would not give.
    */
-  private async afterStart(context: QueryContext): Promise<Buffer> {
+  private async afterStart(context: QueryContext): Promise<Forwarded> {
     this.stats.waitedForStart++;
     let timer: unknown;
     const bound = new Promise<void>((resolve) => { timer = this.timers.setTimeout(resolve, this.settings.timeoutMs); });
@@ -194,13 +194,13 @@ export class UpstreamForwarder implements Forwarder {
     this.timers.clearTimeout(timer);
     if (!this.isStarted) {
       this.stats.servfail++;
-      return this.servfail(context);
+      return this.servfail(context, 'upstreams not chosen yet');
     }
     return this.forwardStarted(context);
   }
 
-  private forwardStarted(context: QueryContext): Promise<Buffer> {
-    if (this.upstreams.length === 0) return Promise.resolve(this.servfail(context));
+  private forwardStarted(context: QueryContext): Promise<Forwarded> {
+    if (this.upstreams.length === 0) return Promise.resolve(this.servfail(context, 'no upstream'));
     const question = canonicalQuestion(context.packet, context.query.questionEnd);
     const dnssecOk = context.query.edns?.dnssecOk ?? false;
     const checkingDisabled = (context.query.flags & FLAG_CD) !== 0;
@@ -208,8 +208,8 @@ export class UpstreamForwarder implements Forwarder {
     const cached = this.cache.get(key);
     if (cached !== undefined) {
       this.stats.cacheHits++;
-      this.debug(context, 'cache', RCode.NoError);
-      return Promise.resolve(this.relay(context, cached.stored, cached.ageSeconds));
+      this.debug(context, 'cache', cached.stored.rcode);
+      return Promise.resolve({ response: this.relay(context, cached.stored, cached.ageSeconds), rcode: cached.stored.rcode, source: 'cache' });
     }
     this.stats.cacheMisses++;
     if (this.waiting >= this.settings.maxOutstanding * WAITERS_PER_OUTSTANDING) return Promise.resolve(this.overloaded(context));
@@ -229,14 +229,14 @@ export class UpstreamForwarder implements Forwarder {
       if ('failed' in outcome) {
         this.stats.servfail++;
         this.debug(context, outcome.failed, RCode.ServFail);
-        return this.servfail(context);
+        return this.servfail(context, outcome.failed);
       }
       this.debug(context, outcome.from, outcome.stored.rcode);
-      return this.relay(context, outcome.stored, 0);
+      return { response: this.relay(context, outcome.stored, 0), rcode: outcome.stored.rcode, source: outcome.from };
     }, () => {
       this.waiting--;
       this.stats.servfail++;
-      return this.servfail(context);
+      return this.servfail(context, 'internal error');
     });
   }
 
@@ -367,13 +367,15 @@ export class UpstreamForwarder implements Forwarder {
     return buildRelay(context.packet, context.query, stored, ageSeconds, context.limit, this.settings.serverPayload);
   }
 
-  private servfail(context: QueryContext): Buffer {
-    return buildError(context.packet, context.query, context.query.id, context.query.flags, RCode.ServFail, this.settings.serverPayload);
+  /** SERVFAIL, and why no upstream answer came (the decision record's source). */
+  private servfail(context: QueryContext, why: string): Forwarded {
+    const response = buildError(context.packet, context.query, context.query.id, context.query.flags, RCode.ServFail, this.settings.serverPayload);
+    return { response, rcode: RCode.ServFail, source: why };
   }
 
-  private overloaded(context: QueryContext): Buffer {
+  private overloaded(context: QueryContext): Forwarded {
     this.stats.overloaded++;
-    return this.servfail(context);
+    return this.servfail(context, 'overloaded');
   }
 
   private debug(context: QueryContext, source: string, rcode: number): void {

@@ -15,7 +15,7 @@ function manualTimers(): StormTimers & { fire(): void; pending(): number } {
 }
 
 function query(client: string, name: string, timeMs: number, qtype = 1, kind: LoggedQuery['kind'] = 'sinkhole'): LoggedQuery {
-  return { kind, timeMs, client, name, qtype, group: 'cameras', lists: undefined as never, rule: undefined, response: new Uint8Array(12) };
+  return { kind, timeMs, client, name, qtype, group: 'cameras', lists: undefined as never, rule: undefined, rcode: 3, address: undefined };
 }
 
 function setup(windowMs = 60_000, maxWindows = 100) {

@@ -99,13 +99,13 @@ function bits(response: Buffer): Bits {
 const relayForwarder: Forwarder = {
   forward(context) {
     if (context.query.name.startsWith('servfail.')) {
-      return Promise.resolve(buildError(context.packet, context.query, context.query.id, context.query.flags, RCode.ServFail, 1232));
+      return Promise.resolve({ response: buildError(context.packet, context.query, context.query.id, context.query.flags, RCode.ServFail, 1232), rcode: RCode.ServFail, source: 'test failure' });
     }
     const upstreamQuery = encodeUpstreamQuery(canonicalQuestion(context.packet, context.query.questionEnd), { id: 7, payloadSize: 1232, dnssecOk: true, checkingDisabled: false });
     const reply = makeReply(upstreamQuery, { answers: [aRecord('192.0.2.7', 300)] });
     reply.writeUInt16BE(reply.readUInt16BE(2) | AA | AD, 2);
     const stored = extractReply(reply, scanReply(reply));
-    return Promise.resolve(buildRelay(context.packet, context.query, stored, 0, context.limit, 1232));
+    return Promise.resolve({ response: buildRelay(context.packet, context.query, stored, 0, context.limit, 1232), rcode: RCode.NoError, source: 'fixed test upstream' });
   },
   describe: () => 'fixed test upstream',
   close: () => Promise.resolve(),

@@ -1,3 +1,4 @@
+import type { Forwarded } from '../../src/pipeline/context.js';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from './config.js';
@@ -29,7 +30,8 @@ async function forwarder(servers: string[], upstreamConfig: Record<string, unkno
 }
 
 const answer = (query: Buffer, ttl = 300): Buffer => makeReply(query, { answers: [aRecord('192.0.2.1', ttl)] });
-const rcodeOf = (reply: Buffer): number => reply[3]! & 0x0f;
+/** The rcode in the response bytes (not the outcome's own rcode field: this checks what the client gets). */
+const rcodeOf = (outcome: Buffer | Forwarded): number => (Buffer.isBuffer(outcome) ? outcome : (outcome as Forwarded).response)[3]! & 0x0f;
 
 describe('forwarder against in-test upstreams', () => {
   it('relays an answer with the client ID and 0x20 case, then serves it from cache with TTLs counted down', async () => {
@@ -37,18 +39,23 @@ describe('forwarder against in-test upstreams', () => {
     let now = 0;
     const fwd = await forwarder([good.label], {}, () => now);
     const client = encodeQuery('CaM.ExAmPlE.test', 1, { id: 4242 });
-    const first = await fwd.forward(contextFor(client));
+    const firstOutcome = await fwd.forward(contextFor(client));
+    assert.equal(firstOutcome.source, good.label, 'the decision names the upstream that answered');
+    assert.equal(firstOutcome.rcode, 0);
+    const first = firstOutcome.response;
     assert.equal(first.readUInt16BE(0), 4242);
     assert.deepEqual(first.subarray(12, 12 + 22), client.subarray(12, 12 + 22));
     assert.equal(scanReply(first).records[0]!.ttl, 300);
     now += 100_400;
-    const second = await fwd.forward(contextFor(encodeQuery('cam.example.TEST', 1, { id: 7 })));
+    const secondOutcome = await fwd.forward(contextFor(encodeQuery('cam.example.TEST', 1, { id: 7 })));
+    assert.equal(secondOutcome.source, 'cache');
+    const second = secondOutcome.response;
     assert.equal(scanReply(second).records[0]!.ttl, 200, 'TTL counted down by 100 s');
     assert.equal(second.readUInt16BE(0), 7);
     assert.equal(good.udpQueries.length, 1, 'second answer came from cache');
     assert.equal(fwd.stats.cacheHits, 1);
     now += 200_000;
-    await fwd.forward(contextFor(encodeQuery('cam.example.test', 1)));
+    (await fwd.forward(contextFor(encodeQuery('cam.example.test', 1)))).response;
     assert.equal(good.udpQueries.length, 2, 'expired entry fetched again');
   });
 
@@ -56,7 +63,7 @@ describe('forwarder against in-test upstreams', () => {
     const sources: number[] = [];
     const good = await upstream((query, reply, _socket, from) => { sources.push(from.port); reply(answer(query, 0)); });
     const fwd = await forwarder([good.label]);
-    for (let i = 0; i < 5; i++) await fwd.forward(contextFor(encodeQuery('NoCache.test', 1, { id: 1 })));
+    for (let i = 0; i < 5; i++) (await fwd.forward(contextFor(encodeQuery('NoCache.test', 1, { id: 1 })))).response;
     const ids = new Set(good.udpQueries.map((query) => query.readUInt16BE(0)));
     assert.equal(good.udpQueries.length, 5, 'TTL 0 is not cached');
     assert.ok(ids.size >= 4, `IDs ${[...ids]}`);
@@ -69,12 +76,12 @@ describe('forwarder against in-test upstreams', () => {
     const good = await upstream((query, reply) => reply(answer(query, 0)));
     const fwd = await forwarder([silent.label, good.label], { timeoutMs: 800 });
     const started = performance.now();
-    const reply = await fwd.forward(contextFor(encodeQuery('failover.test', 1)));
+    const reply = (await fwd.forward(contextFor(encodeQuery('failover.test', 1)))).response;
     const took = performance.now() - started;
     assert.equal(rcodeOf(reply), 0);
     assert.ok(took >= 380 && took < 700, `took ${took} ms (silent upstream gets half of 800 ms)`);
     const again = performance.now();
-    await fwd.forward(contextFor(encodeQuery('failover2.test', 1)));
+    (await fwd.forward(contextFor(encodeQuery('failover2.test', 1)))).response;
     assert.ok(performance.now() - again < 200, 'next query goes to the upstream that answered');
     assert.equal(silent.udpQueries.length, 1);
     assert.equal(fwd.stats.upstreams.get(silent.label)!.timeouts, 1);
@@ -85,7 +92,7 @@ describe('forwarder against in-test upstreams', () => {
     const delayed = await upstream((query, reply) => { setTimeout(() => reply(answer(query)), 1500).unref(); });
     const fwd = await forwarder([silent.label, delayed.label], { timeoutMs: 500 });
     const started = performance.now();
-    const reply = await fwd.forward(contextFor(encodeQuery('down.test', 1, { id: 9 })));
+    const reply = (await fwd.forward(contextFor(encodeQuery('down.test', 1, { id: 9 })))).response;
     const took = performance.now() - started;
     assert.equal(rcodeOf(reply), 2);
     assert.equal(reply.readUInt16BE(0), 9);
@@ -97,10 +104,10 @@ describe('forwarder against in-test upstreams', () => {
     const many = (query: Buffer): Buffer => makeReply(query, { answers: Array.from({ length: 40 }, (_, i) => txtRecord(`record-${i}-${'x'.repeat(40)}`, 600)) });
     const server = await upstream((query, reply) => reply(makeReply(query, { tc: true })), (query) => many(query));
     const fwd = await forwarder([server.label]);
-    const tcpClient = await fwd.forward(contextFor(encodeQuery('big.test', 16), 'tcp'));
+    const tcpClient = (await fwd.forward(contextFor(encodeQuery('big.test', 16), 'tcp'))).response;
     assert.equal(scanReply(tcpClient).counts[0], 40);
     assert.equal(server.tcpQueries.length, 1);
-    const udpClient = await fwd.forward(contextFor(encodeQuery('big.test', 16, { edns: { payloadSize: 1232 } })));
+    const udpClient = (await fwd.forward(contextFor(encodeQuery('big.test', 16, { edns: { payloadSize: 1232 } })))).response;
     assert.equal(udpClient.readUInt16BE(2) & 0x0200, 0x0200, 'TC for the UDP client');
     assert.ok(udpClient.length <= 1232);
     assert.equal(server.tcpQueries.length, 1, 'the full answer was cached');
@@ -117,7 +124,7 @@ describe('forwarder against in-test upstreams', () => {
       void socket;
     });
     const fwd = await forwarder([server.label]);
-    const reply = await fwd.forward(contextFor(encodeQuery('spoof.test', 1)));
+    const reply = (await fwd.forward(contextFor(encodeQuery('spoof.test', 1)))).response;
     const record = scanReply(reply).records[0]!;
     assert.deepEqual([...reply.subarray(record.rdataOffset, record.end)], [192, 0, 2, 1]);
     assert.ok(fwd.stats.ignoredReplies >= 3, `ignored ${fwd.stats.ignoredReplies}`);
@@ -129,7 +136,7 @@ describe('forwarder against in-test upstreams', () => {
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => fwd.forward(contextFor(encodeQuery(i % 2 === 0 ? 'same.test' : 'SAME.test', 1, { id: i })))));
     assert.equal(slow.udpQueries.length, 1);
     assert.equal(fwd.stats.coalesced, 19);
-    assert.deepEqual(replies.map((reply) => reply.readUInt16BE(0)), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(replies.map((reply) => reply.response.readUInt16BE(0)), Array.from({ length: 20 }, (_, i) => i));
     const distinct = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((label) => fwd.forward(contextFor(encodeQuery(`${label}.test`, 1)))));
     assert.deepEqual(distinct.map(rcodeOf), [0, 0, 0, 2, 2], 'beyond maxOutstanding: SERVFAIL at once');
     assert.equal(fwd.stats.overloaded, 2);
@@ -142,14 +149,14 @@ describe('forwarder against in-test upstreams', () => {
     const server = await upstream((query, reply) => reply(makeReply(query, { rcode: 3, authority: [soaRecord(3600, 60, 'test')] })));
     let now = 0;
     const fwd = await forwarder([server.label], {}, () => now);
-    const first = await fwd.forward(contextFor(encodeQuery('missing.test', 1)));
+    const first = (await fwd.forward(contextFor(encodeQuery('missing.test', 1)))).response;
     assert.equal(rcodeOf(first), 3);
     assert.equal(scanReply(first).records[0]!.ttl, 60);
     now += 20_000;
-    const second = await fwd.forward(contextFor(encodeQuery('missing.test', 1)));
+    const second = (await fwd.forward(contextFor(encodeQuery('missing.test', 1)))).response;
     assert.equal(scanReply(second).records[0]!.ttl, 40);
     now += 41_000;
-    await fwd.forward(contextFor(encodeQuery('missing.test', 1)));
+    (await fwd.forward(contextFor(encodeQuery('missing.test', 1)))).response;
     assert.equal(server.udpQueries.length, 2);
   });
 
@@ -160,7 +167,7 @@ describe('forwarder against in-test upstreams', () => {
     const good = await upstream((query, reply) => reply(answer(query)));
     const fwd = await forwarder([refusing.label, closed.label, good.label], { timeoutMs: 3000 });
     const started = performance.now();
-    const reply = await fwd.forward(contextFor(encodeQuery('next.test', 1)));
+    const reply = (await fwd.forward(contextFor(encodeQuery('next.test', 1)))).response;
     assert.equal(rcodeOf(reply), 0);
     assert.ok(performance.now() - started < 500, 'port unreachable is not a timeout');
   });

@@ -1,3 +1,4 @@
+import type { Forwarded } from '../../src/pipeline/context.js';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, describe, it } from 'node:test';
@@ -27,7 +28,8 @@ class ManualTimers implements Timers {
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const rcodeOf = (reply: Buffer): number => reply[3]! & 0x0f;
+/** The rcode in the response bytes (not the outcome's own rcode field: this checks what the client gets). */
+const rcodeOf = (outcome: Buffer | Forwarded): number => (Buffer.isBuffer(outcome) ? outcome : (outcome as Forwarded).response)[3]! & 0x0f;
 const SELF = { listening: [{ address: '127.0.0.1', port: 1 }], hostAddresses: [] };
 
 describe('upstream health', () => {

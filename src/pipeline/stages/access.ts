@@ -8,7 +8,7 @@ export function accessStage(answers: AnswerBuilder): Stage {
     name: 'access',
     decide(context) {
       if (context.allowed) return undefined;
-      return { kind: 'refused', response: answers.error(context, RCode.Refused), reason: 'client outside access networks' };
+      return { kind: 'refused', stage: 'access', group: context.group.name, rcode: RCode.Refused, response: answers.error(context, RCode.Refused), reason: 'client outside access networks' };
     },
   };
 }

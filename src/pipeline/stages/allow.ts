@@ -1,5 +1,5 @@
 import type { Forwarder } from '../forwarder.js';
-import type { Stage } from '../context.js';
+import { responseOf, type Stage } from '../context.js';
 
 /** Allow entries win over block entries (and over a deny-by-default policy): the name goes upstream. */
 export function allowStage(forwarder: Forwarder): Stage {
@@ -7,7 +7,11 @@ export function allowStage(forwarder: Forwarder): Stage {
     name: 'allow',
     decide(context) {
       if (context.match.allow < 0) return undefined;
-      return { kind: 'allowed', response: forwarder.forward(context), reason: 'allow entry', rule: context.match.allow };
+      const forwarded = forwarder.forward(context);
+      return {
+        kind: 'allowed', stage: 'allow', group: context.group.name, rcode: undefined, reason: 'allow entry', rule: context.match.allow,
+        forwarded, response: forwarded.then(responseOf),
+      };
     },
   };
 }

@@ -12,7 +12,7 @@ export function blockStage(answers: AnswerBuilder): Stage {
     decide(context) {
       const { block, blockSuffix } = context.match;
       if (block < 0) return undefined;
-      return { kind: 'sinkhole', response: answers.negative(context, RCode.NxDomain, blockSuffix), reason: 'blocklist', rule: block };
+      return { kind: 'sinkhole', stage: 'block', group: context.group.name, rcode: RCode.NxDomain, response: answers.negative(context, RCode.NxDomain, blockSuffix), reason: 'blocklist', rule: block };
     },
   };
 }

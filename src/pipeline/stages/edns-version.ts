@@ -9,7 +9,7 @@ export function ednsVersionStage(answers: AnswerBuilder): Stage {
     decide(context) {
       const edns = context.query.edns;
       if (edns === null || edns.version === 0) return undefined;
-      return { kind: 'badvers', response: answers.error(context, RCode.BadVers), reason: `EDNS version ${edns.version}` };
+      return { kind: 'badvers', stage: 'edns-version', group: context.group.name, rcode: RCode.BadVers, response: answers.error(context, RCode.BadVers), reason: `EDNS version ${edns.version}` };
     },
   };
 }

@@ -16,12 +16,14 @@ export function ntpRedirectStage(answers: AnswerBuilder, addresses: LocalAddress
       const { qtype } = context.query;
       const reason = 'NTP name';
       if (qtype !== QType.A && qtype !== QType.AAAA) {
-        return { kind: 'redirect', response: answers.negative(context, RCode.NoError, 0), reason, rule: context.match.redirect };
+        return { kind: 'redirect', stage: 'ntp-redirect', group: context.group.name, rcode: RCode.NoError, response: answers.negative(context, RCode.NoError, 0), reason, rule: context.match.redirect };
       }
       const picked = addresses.pick(context.client.address, context.client.localAddress);
       const address = qtype === QType.A ? picked.ipv4 : picked.ipv6;
-      const response = address === undefined ? answers.negative(context, RCode.NoError, 0) : answers.addresses(context, [address]);
-      return { kind: 'redirect', response, reason, rule: context.match.redirect };
+      if (address === undefined) {
+        return { kind: 'redirect', stage: 'ntp-redirect', group: context.group.name, rcode: RCode.NoError, response: answers.negative(context, RCode.NoError, 0), reason, rule: context.match.redirect };
+      }
+      return { kind: 'redirect', stage: 'ntp-redirect', group: context.group.name, rcode: RCode.NoError, address, response: answers.addresses(context, [address]), reason, rule: context.match.redirect };
     },
   };
 }

@@ -8,7 +8,7 @@ export function queryClassStage(answers: AnswerBuilder): Stage {
     name: 'query-class',
     decide(context) {
       if (context.query.qclass === CLASS_IN) return undefined;
-      return { kind: 'policy-refused', response: answers.error(context, RCode.Refused), reason: `class ${context.query.qclass}` };
+      return { kind: 'policy-refused', stage: 'query-class', group: context.group.name, rcode: RCode.Refused, response: answers.error(context, RCode.Refused), reason: `class ${context.query.qclass}` };
     },
   };
 }

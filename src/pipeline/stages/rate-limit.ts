@@ -23,8 +23,8 @@ export function rateLimitStage(answers: AnswerBuilder, config: DnsRateLimitConfi
       // A leaked query (leakProbability) is answered as if under the limit.
       if (limiter.check(context.client.address) !== 'limited') return undefined;
       return drop
-        ? { kind: 'rate-limited', response: DROPPED, drop: true, reason }
-        : { kind: 'rate-limited', response: answers.error(context, RCode.Refused), reason };
+        ? { kind: 'rate-limited', stage: 'rate-limit', group: context.group.name, rcode: undefined, response: DROPPED, drop: true, reason }
+        : { kind: 'rate-limited', stage: 'rate-limit', group: context.group.name, rcode: RCode.Refused, response: answers.error(context, RCode.Refused), reason };
     },
   };
 }

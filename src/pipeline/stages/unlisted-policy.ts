@@ -1,7 +1,7 @@
 import { RCode } from '../../wire/constants.js';
 import type { Forwarder } from '../forwarder.js';
 import type { AnswerBuilder } from '../answer-builder.js';
-import type { Stage } from '../context.js';
+import { responseOf, type Stage } from '../context.js';
 
 /** The last stage: names on no list follow the client group's policy. */
 export function unlistedPolicyStage(answers: AnswerBuilder, forwarder: Forwarder): Stage {
@@ -10,11 +10,16 @@ export function unlistedPolicyStage(answers: AnswerBuilder, forwarder: Forwarder
     decide(context) {
       switch (context.group.unlisted) {
         case 'nxdomain':
-          return { kind: 'unlisted', response: answers.negative(context, RCode.NxDomain, 0), reason: `group ${context.group.name} denies unlisted names` };
+          return { kind: 'unlisted', stage: 'unlisted-policy', group: context.group.name, rcode: RCode.NxDomain, response: answers.negative(context, RCode.NxDomain, 0), reason: `group ${context.group.name} denies unlisted names` };
         case 'refuse':
-          return { kind: 'policy-refused', response: answers.error(context, RCode.Refused), reason: `group ${context.group.name} refuses unlisted names` };
-        case 'forward':
-          return { kind: 'forward', response: forwarder.forward(context), reason: `group ${context.group.name} forwards unlisted names` };
+          return { kind: 'policy-refused', stage: 'unlisted-policy', group: context.group.name, rcode: RCode.Refused, response: answers.error(context, RCode.Refused), reason: `group ${context.group.name} refuses unlisted names` };
+        case 'forward': {
+          const forwarded = forwarder.forward(context);
+          return {
+            kind: 'forward', stage: 'unlisted-policy', group: context.group.name, rcode: undefined, reason: `group ${context.group.name} forwards unlisted names`,
+            forwarded, response: forwarded.then(responseOf),
+          };
+        }
       }
     },
   };
