@@ -240,7 +240,7 @@ function dnsOpener(config: Config, handler: QueryHandler, logger: Logger, shared
     },
     portOf: (sockets) => sockets[0]!.port,
     close: async (sockets) => { await Promise.all(sockets.map((socket) => socket.close())); },
-    unavailable: (error) => error instanceof CamshimError && error.code === 'DNS_BIND_ADDRESS',
+    unavailable: (error) => error instanceof CamshimError && error.code === 'DNS_ADDRESS_UNAVAILABLE',
   };
 }
 
@@ -263,7 +263,7 @@ async function bindTcpWildcards(config: Config, dns: ListenSocketSet<BoundSocket
       into.push(tcp);
     } catch (error) {
       // The default listens on both families; a host without IPv6 should still serve IPv4.
-      if (error instanceof CamshimError && error.code === 'DNS_BIND_ADDRESS' && address === '::') {
+      if (error instanceof CamshimError && error.code === 'DNS_ADDRESS_UNAVAILABLE' && address === '::') {
         logger.warn({ address }, `${error.message}; serving TCP without it`);
         continue;
       }

@@ -16,7 +16,8 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { AnchoredClock, measurePrecision, type StepCheck, type WallClock } from './clock.js';
 import { ClientTable } from './client-table.js';
-import { bindError, formatEndpoint, NtpError } from './errors.js';
+import { bindError, formatEndpoint } from '../net/bind-error.js';
+import { NtpError } from './errors.js';
 import { DROP_REASONS, receiveTimestampOf, respond, stampTransmit, type DropReason, type RateVerdict } from './responder.js';
 import type { NtpRateLimitConfig } from '../config/config-schema.js';
 import { clientRateLimiter, limiterOptions } from '../net/client-rate-limit.js';
@@ -145,7 +146,7 @@ async function bindSocket(address: string, port: number): Promise<dgram.Socket> 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
       socket.close();
-      reject(bindError(address, port, err));
+      reject(bindError(err, { service: 'NTP', protocol: 'udp', address, port }));
     };
     socket.once('error', onError);
     try {
@@ -155,7 +156,7 @@ async function bindSocket(address: string, port: number): Promise<dgram.Socket> 
       });
     } catch (err) {
       socket.off('error', onError);
-      reject(bindError(address, port, err));
+      reject(bindError(err, { service: 'NTP', protocol: 'udp', address, port }));
     }
   });
   return socket;

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { ClientInfo } from '../pipeline/context.js';
-import { bindError } from './bind-error.js';
+import { bindError } from '../net/bind-error.js';
 import type { QueryHandler } from './query-handler.js';
 import type { BoundSocket } from './udp-server.js';
 import { tcpFrame } from '../wire/tcp-frame.js';
@@ -43,7 +43,7 @@ export function startTcpServer(address: string, port: number, options: TcpOption
     }
   });
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(bindError(error, 'tcp', address, port));
+    const onError = (error: Error): void => reject(bindError(error, { service: 'DNS', protocol: 'tcp', address, port }));
     server.once('error', onError);
     server.listen({ host: address, port, ipv6Only: address.includes(':'), exclusive: sharing.shared !== true }, () => {
       server.off('error', onError);

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import type { ClientInfo } from '../pipeline/context.js';
-import { bindError } from './bind-error.js';
+import { bindError } from '../net/bind-error.js';
 import { DEFAULT_FAIR_SCHEDULER, EVENT_LOOP_TURNS, FairScheduler } from './fair-scheduler.js';
 import type { QueryHandler } from './query-handler.js';
 
@@ -76,7 +76,7 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
       socket.close();
-      reject(bindError(error, 'udp', address, port));
+      reject(bindError(error, { service: 'DNS', protocol: 'udp', address, port }));
     };
     socket.once('error', onError);
     socket.bind({ address, port, exclusive: options.shared !== true }, () => {

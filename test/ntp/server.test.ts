@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
-import { NtpError } from '../../src/ntp/errors.js';
+import { CamshimError } from '../../src/errors.js';
 import { decodeHeader } from '../../src/ntp/packet.js';
 import { KISS_RATE } from '../../src/ntp/responder.js';
 import { startNtpServer, type NtpServerDeps, type NtpServerOptions } from '../../src/ntp/server.js';
@@ -240,7 +240,7 @@ describe('NTP server access control, errors and lifecycle', () => {
     try {
       await assert.rejects(
         start({ port: taken, listen: ['::1', '127.0.0.1'] }),
-        (e: unknown) => e instanceof NtpError && e.code === 'NTP_PORT_IN_USE' && e.message.includes(`127.0.0.1:${taken}`),
+        (e: unknown) => e instanceof CamshimError && e.code === 'NTP_PORT_IN_USE' && e.message.includes(`127.0.0.1:${taken}`),
       );
     } finally {
       squatter.close();
@@ -254,7 +254,7 @@ describe('NTP server access control, errors and lifecycle', () => {
     assert.deepEqual(handle.addresses(), [{ address: '127.0.0.1', port: socket.port, family: 'IPv4' }]);
     await socket.close();
     assert.deepEqual(handle.addresses(), []);
-    await assert.rejects(handle.listenOn('192.0.2.254', 0), (e: unknown) => e instanceof NtpError && e.code === 'NTP_ADDRESS_UNAVAILABLE');
+    await assert.rejects(handle.listenOn('192.0.2.254', 0), (e: unknown) => e instanceof CamshimError && e.code === 'NTP_ADDRESS_UNAVAILABLE');
     await handle.close();
   });
 });

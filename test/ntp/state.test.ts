@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClientTable } from '../../src/ntp/client-table.js';
-import { bindError, formatEndpoint } from '../../src/ntp/errors.js';
+import { bindError, formatEndpoint } from '../../src/net/bind-error.js';
 import {
   createHostSyncProbe,
   decimalSecondsToNs,
@@ -134,16 +134,22 @@ describe('client table and errors', () => {
     assert.deepEqual(t.list().map((r) => r.address), ['10.0.0.2', '10.0.0.3']);
   });
   it('maps bind failures to stable codes with endpoint, cause and fix', () => {
-    const denied = bindError('0.0.0.0', 123, Object.assign(new Error('bind EACCES'), { code: 'EACCES' }));
+    const ntp = (address: string) => ({ service: 'NTP' as const, protocol: 'udp' as const, address, port: 123 });
+    const denied = bindError(Object.assign(new Error('bind EACCES'), { code: 'EACCES' }), ntp('0.0.0.0'));
     assert.equal(denied.code, 'NTP_BIND_DENIED');
     assert.match(denied.message, /0\.0\.0\.0:123/);
     assert.match(denied.message, /CAP_NET_BIND_SERVICE/);
-    const inUse = bindError('::', 123, Object.assign(new Error('bind EADDRINUSE'), { code: 'EADDRINUSE' }));
+    const inUse = bindError(Object.assign(new Error('bind EADDRINUSE'), { code: 'EADDRINUSE' }), ntp('::'));
     assert.equal(inUse.code, 'NTP_PORT_IN_USE');
     assert.match(inUse.message, /\[::\]:123/);
     assert.match(inUse.message, /chronyd/);
-    assert.equal(bindError('10.9.9.9', 123, { code: 'EADDRNOTAVAIL' }).code, 'NTP_ADDRESS_UNAVAILABLE');
-    assert.equal(bindError('10.9.9.9', 123, new Error('weird')).code, 'NTP_BIND_FAILED');
+    assert.equal(bindError({ code: 'EADDRNOTAVAIL' }, ntp('10.9.9.9')).code, 'NTP_ADDRESS_UNAVAILABLE');
+    assert.equal(bindError(new Error('weird'), ntp('10.9.9.9')).code, 'NTP_BIND_FAILED');
+    // The same function speaks for DNS, with DNS's codes and hints.
+    const dnsInUse = bindError(Object.assign(new Error('bind EADDRINUSE'), { code: 'EADDRINUSE' }), { service: 'DNS', protocol: 'tcp', address: '127.0.0.1', port: 53 });
+    assert.equal(dnsInUse.code, 'DNS_PORT_IN_USE');
+    assert.match(dnsInUse.message, /127\.0\.0\.1:53\/tcp/);
+    assert.match(dnsInUse.message, /systemd-resolved/);
     assert.equal(formatEndpoint('::1', 5), '[::1]:5');
   });
 });
