@@ -15,7 +15,7 @@
  * - receive: arrival time; transmit: set by the server just before sending
  *   (`stampTransmit`); here provisionally equal to receive.
  */
-import { classifyTrailer, MODE, NTP_HEADER_LENGTH, NTS_EXTENSION_TYPES, OFFSET } from './packet.js';
+import { classifyTrailer, encodeHeader, MODE, NTP_HEADER_LENGTH, NTS_EXTENSION_TYPES, OFFSET } from './packet.js';
 import type { TimeState } from './time-state.js';
 import { asciiRefId, ntpFromUnixNs, ntpShortFromSeconds } from './timestamp.js';
 
@@ -89,9 +89,9 @@ function clampPoll(req: Uint8Array): number {
   return Math.min(MAX_POLL, Math.max(MIN_POLL, signed));
 }
 
-function copyOrigin(req: Uint8Array, out: Buffer): void {
-  // Byte-for-byte: the client matches it against what it sent, all 64 bits.
-  out.set(req.subarray(OFFSET.transmitTs, OFFSET.transmitTs + 8), OFFSET.originTs);
+/** The request's transmit timestamp, all 64 bits: the client matches the reply's origin against it. */
+function originOf(req: Uint8Array): bigint {
+  return Buffer.from(req.buffer, req.byteOffset, req.byteLength).readBigUInt64BE(OFFSET.transmitTs);
 }
 
 /** Root dispersion (s) at `atNs`: the state's dispersion plus PHI per second since it was measured. */
@@ -100,21 +100,15 @@ export function rootDispersionAt(state: TimeState, atNs: bigint): number {
   return state.rootDispersion + PHI * ageS;
 }
 
+/** A server reply through the one header codec (packet.ts); the transmit time is stamped last, by stampTransmit. */
 export function buildReply(req: Uint8Array, version: number, receiveNs: bigint, state: TimeState): Buffer {
-  const out = Buffer.alloc(NTP_HEADER_LENGTH);
   const receiveTs = ntpFromUnixNs(receiveNs);
-  out.writeUInt8((state.leap << 6) | (version << 3) | MODE.server, OFFSET.lvm);
-  out.writeUInt8(state.stratum, OFFSET.stratum);
-  out.writeInt8(clampPoll(req), OFFSET.poll);
-  out.writeInt8(state.precision, OFFSET.precision);
-  out.writeUInt32BE(ntpShortFromSeconds(state.rootDelay), OFFSET.rootDelay);
-  out.writeUInt32BE(ntpShortFromSeconds(rootDispersionAt(state, receiveNs)), OFFSET.rootDispersion);
-  out.writeUInt32BE(state.refId >>> 0, OFFSET.refId);
-  out.writeBigUInt64BE(state.refTimeNs === null ? 0n : ntpFromUnixNs(state.refTimeNs), OFFSET.referenceTs);
-  copyOrigin(req, out);
-  out.writeBigUInt64BE(receiveTs, OFFSET.receiveTs);
-  out.writeBigUInt64BE(receiveTs, OFFSET.transmitTs);
-  return out;
+  return encodeHeader({
+    leap: state.leap, version, mode: MODE.server, stratum: state.stratum, poll: clampPoll(req), precision: state.precision,
+    rootDelay: ntpShortFromSeconds(state.rootDelay), rootDispersion: ntpShortFromSeconds(rootDispersionAt(state, receiveNs)),
+    refId: state.refId >>> 0, referenceTs: state.refTimeNs === null ? 0n : ntpFromUnixNs(state.refTimeNs),
+    originTs: originOf(req), receiveTs, transmitTs: receiveTs,
+  });
 }
 
 /**
@@ -123,17 +117,12 @@ export function buildReply(req: Uint8Array, version: number, receiveNs: bigint, 
  * than the request it answers (which is at least 48).
  */
 export function buildKod(req: Uint8Array, version: number, receiveNs: bigint, precision: number): Buffer {
-  const out = Buffer.alloc(NTP_HEADER_LENGTH);
   const receiveTs = ntpFromUnixNs(receiveNs);
-  out.writeUInt8((3 << 6) | (version << 3) | MODE.server, OFFSET.lvm);
-  out.writeUInt8(0, OFFSET.stratum);
-  out.writeInt8(clampPoll(req), OFFSET.poll);
-  out.writeInt8(precision, OFFSET.precision);
-  out.writeUInt32BE(KISS_RATE, OFFSET.refId);
-  copyOrigin(req, out);
-  out.writeBigUInt64BE(receiveTs, OFFSET.receiveTs);
-  out.writeBigUInt64BE(receiveTs, OFFSET.transmitTs);
-  return out;
+  return encodeHeader({
+    leap: 3, version, mode: MODE.server, stratum: 0, poll: clampPoll(req), precision,
+    rootDelay: 0, rootDispersion: 0, refId: KISS_RATE, referenceTs: 0n,
+    originTs: originOf(req), receiveTs, transmitTs: receiveTs,
+  });
 }
 
 /** Write the final transmit timestamp into a reply built above. */
