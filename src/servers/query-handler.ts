@@ -28,6 +28,33 @@ export class QueryHandler {
   /** Closes the sinkhole log's storm windows, writing their counts (on reload: counts are not carried across it). */
   flushLog(): void { this.queryLog.flush(); }
 
+  /**
+   * The query path UDP and TCP share: answers `packet` and hands the response to `send` (at once,
+   * or when a forwarded answer arrives). Errors stay with this query: counted and logged, and
+   * `lost` is called when an answer that was coming will not. Returns false when nothing will
+   * be sent (a dropped packet, a rate-limited client with overLimit: drop, an internal error).
+   */
+  answer(packet: Uint8Array, client: ClientInfo, send: (response: Buffer) => void, lost?: () => void): boolean {
+    let response: Buffer | Promise<Buffer> | null;
+    try {
+      response = this.handle(packet, client);
+    } catch (error) {
+      // No packet may stop the server: count it, say it, keep serving.
+      this.stats.internalErrors++;
+      this.logger.error({ err: error, client: client.address }, 'internal error while answering');
+      return false;
+    }
+    if (response === null) return false;
+    if (response instanceof Promise) {
+      response.then(send, (error: unknown) => {
+        this.stats.internalErrors++;
+        this.logger.error({ err: error, client: client.address }, 'query failed');
+        lost?.();
+      });
+    } else send(response);
+    return true;
+  }
+
   handle(packet: Uint8Array, client: ClientInfo): Buffer | Promise<Buffer> | null {
     const state = this.current;
     const decoded = decodeQuery(packet);

@@ -126,23 +126,9 @@ function serveConnection(socket: net.Socket, options: TcpOptions, handler: Query
       buffered = buffered.subarray(2 + length);
       handler.stats.queriesTcp++;
       progress();
-      let response: Buffer | Promise<Buffer> | null;
-      try {
-        response = handler.handle(message, client);
-      } catch (error) {
-        handler.stats.internalErrors++;
-        logger.error({ err: error, client: client.address }, 'internal error while answering');
-        continue;
-      }
-      if (response === null) continue;
+      // Counted before the answer: a response made at once is written (and uncounted) inside answer().
       pending++;
-      if (response instanceof Promise) {
-        response.then(write, (error: unknown) => {
-          pending--;
-          handler.stats.internalErrors++;
-          logger.error({ err: error, client: client.address }, 'query failed');
-        });
-      } else write(response);
+      if (!handler.answer(message, client, write, () => { pending--; })) pending--;
     }
     // Too many answers outstanding: stop reading until they are written (backpressure).
     if (pending >= MAX_PENDING_RESPONSES) socket.pause();

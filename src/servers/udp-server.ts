@@ -52,20 +52,7 @@ export function startUdpServer(address: string, port: number, handler: QueryHand
   };
   const answer = (packet: Uint8Array, rinfo: dgram.RemoteInfo): void => {
     const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', localAddress };
-    try {
-      const response = handler.handle(packet, client);
-      if (response === null) return;
-      if (response instanceof Promise) {
-        response.then((buffer) => send(buffer, rinfo), (error: unknown) => {
-          handler.stats.internalErrors++;
-          logger.error({ err: error, client: rinfo.address }, 'query failed');
-        });
-      } else send(response, rinfo);
-    } catch (error) {
-      // No packet may stop the server: count it, say it, keep serving.
-      handler.stats.internalErrors++;
-      logger.error({ err: error, client: rinfo.address }, 'internal error while answering');
-    }
+    handler.answer(packet, client, (response) => send(response, rinfo));
   };
   // A flooding client waits its turn instead of holding everyone else's queries behind it.
   const scheduler = new FairScheduler(answer, DEFAULT_FAIR_SCHEDULER, EVENT_LOOP_TURNS, handler.stats.udpScheduling);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DnsStats } from '../../src/servers/dns-stats.js';
-import type { QueryHandler } from '../../src/servers/query-handler.js';
+import { QueryHandler } from '../../src/servers/query-handler.js';
+import type { Logger } from 'pino';
 import { startTcpServer } from '../../src/servers/tcp-server.js';
 import { startUdpServer, type BoundSocket } from '../../src/servers/udp-server.js';
 import { encodeQuery } from '../../src/wire/encode-query.js';
@@ -29,10 +30,12 @@ after(() => { process.off('uncaughtException', onEscape); process.off('unhandled
  * A handler whose answer depends on the query name: `sync-throw` throws, `async-throw` rejects,
  * `unsendable` resolves to something no socket can send; anything else is echoed back.
  */
-function faultyHandler(): QueryHandler {
+function faultyHandler(logger: Logger): QueryHandler {
   const stats = new DnsStats();
-  return {
+  // The real shared query path (QueryHandler.answer) around a handle() that misbehaves on purpose.
+  return Object.assign(Object.create(QueryHandler.prototype) as QueryHandler, {
     stats,
+    logger,
     handle(packet: Uint8Array): Buffer | Promise<Buffer> | null {
       const text = Buffer.from(packet).toString('latin1');
       if (text.includes('sync-throw')) throw new Error('handler threw');
@@ -40,7 +43,7 @@ function faultyHandler(): QueryHandler {
       if (text.includes('unsendable')) return Promise.resolve(42 as unknown as Buffer);
       return Buffer.from(packet);
     },
-  } as unknown as QueryHandler;
+  });
 }
 
 const settle = (ms = 50): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,8 +53,8 @@ describe('errors inside socket callbacks stay inside one query or connection', (
   after(async () => { await Promise.all(sockets.map((socket) => socket.close())); });
 
   it('DNS over UDP: a throw, a rejection and an unsendable answer are counted and logged; the next query is answered', async () => {
-    const handler = faultyHandler();
     const { logger, lines } = memoryLogger('warn');
+    const handler = faultyHandler(logger);
     const socket = await startUdpServer('127.0.0.1', 0, handler, logger);
     sockets.push(socket);
     for (const name of ['sync-throw.test', 'async-throw.test', 'unsendable.test']) {
@@ -65,8 +68,8 @@ describe('errors inside socket callbacks stay inside one query or connection', (
   });
 
   it('DNS over TCP: a failing query ends only its connection (or only itself); other connections are served', async () => {
-    const handler = faultyHandler();
     const { logger, lines } = memoryLogger('warn');
+    const handler = faultyHandler(logger);
     const socket = await startTcpServer('127.0.0.1', 0, { idleTimeoutMs: 5000, maxConnections: 10 }, handler, logger);
     sockets.push(socket);
     const ask = (names: string[]): Promise<{ answers: number; closed: boolean }> => new Promise((resolve) => {
