@@ -24,7 +24,6 @@ export const MODE = {
   private: 7,
 } as const;
 
-export const LEAP = { none: 0, insert: 1, delete: 2, unsynchronised: 3 } as const;
 export type LeapIndicator = 0 | 1 | 2 | 3;
 
 /** Byte offsets of the header fields. */

@@ -16,9 +16,6 @@ const TWO_32 = 1n << 32n;
 const MASK_32 = TWO_32 - 1n;
 const MASK_64 = (1n << 64n) - 1n;
 
-/** The all-zero timestamp, meaning "unknown" in NTP packets. */
-export const NTP_ZERO = 0n;
-
 /** Unix nanoseconds -> NTP 64-bit timestamp (fraction truncated toward -inf). */
 export function ntpFromUnixNs(unixNs: bigint): bigint {
   const ntpNs = unixNs + NTP_UNIX_OFFSET_S * NS_PER_S;

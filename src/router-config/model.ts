@@ -198,8 +198,3 @@ export function planRouterConfig(request: RouterConfigRequest): RouterConfigPlan
   ].join(' ');
   return { target, vlans, interfaceName, command };
 }
-
-/** Every NVR address, IPv4 first. */
-export function allNvrs(plan: RouterConfigPlan): string[] {
-  return plan.vlans.flatMap((vlan) => vlan.nvrs);
-}

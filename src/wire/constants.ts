@@ -6,7 +6,6 @@ export const MAX_LABEL = 63;
 export const CLASSIC_UDP_MAX = 512;
 /** What we advertise and cap EDNS payloads to: the DNS Flag Day 2020 figure. */
 export const DEFAULT_EDNS_PAYLOAD = 1232;
-export const TCP_MAX_MESSAGE = 65535;
 
 export const enum RCode {
   NoError = 0,
