@@ -1,3 +1,5 @@
+import { LOGGED_KINDS, type LoggedKind } from '../pipeline/answer-kinds.js';
+
 /**
  * The log's schema: the one definition of what camshim writes and `camshim report` reads.
  * Every line carries `v` (this number); a reader takes lines without it as the first schema,
@@ -5,9 +7,9 @@
  */
 export const LOG_SCHEMA_VERSION = 1;
 
-/** The answers each of which is a line of its own (until it repeats, see StormLine). */
-export type QueryEventName = 'sinkhole' | 'redirect' | 'unlisted';
-export const QUERY_EVENT_NAMES: readonly QueryEventName[] = ['sinkhole', 'redirect', 'unlisted'];
+/** The answers each of which is a line of its own (until it repeats, see StormLine): the logged answer kinds. */
+export type QueryEventName = LoggedKind;
+export const QUERY_EVENT_NAMES: readonly QueryEventName[] = LOGGED_KINDS;
 
 /** Fields every line has. */
 export interface LineHead {

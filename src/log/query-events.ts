@@ -3,6 +3,7 @@ import { RCode, rcodeName, typeName } from '../wire/constants.js';
 import type { ListSet } from '../lists/list-set.js';
 import { ruleText } from '../lists/rule.js';
 import { isLoggedKind, type LoggedKind } from '../pipeline/answer-kinds.js';
+import type { LineHead, QueryEventLine } from './log-schema.js';
 
 export { isLoggedKind, type LoggedKind };
 
@@ -27,18 +28,8 @@ export interface LoggedQuery {
   readonly address: Uint8Array | undefined;
 }
 
-/** The fields of a sinkhole-log line, in the order they are written. */
-export interface QueryEvent {
-  readonly event: LoggedKind;
-  readonly client: string;
-  readonly name: string;
-  readonly type: string;
-  readonly group: string;
-  readonly list: string | null;
-  readonly rule: string | null;
-  readonly line: number | null;
-  readonly answer: string;
-}
+/** The fields of a sinkhole-log line after its head, as the log schema defines them (in the order they are written). */
+export type QueryEvent = Omit<QueryEventLine, keyof LineHead | 'mac' | 'host'>;
 
 /** The rule's part of a line: which list, the rule as written there, and its line number. */
 export function ruleFields(lists: ListSet, rule: number | undefined): { list: string | null; rule: string | null; line: number | null } {
