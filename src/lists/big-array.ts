@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
  * freed. glibc maps a big allocation on its own and unmaps it on free, but each such free
  * raises its mapping threshold to the freed size (up to 32 MiB); from then on buffers below
  * that size come from its heaps, where freed space stays in the process. Reloading a
- * million-name list then grew the daemon by 70–150 MB. A buffer of more than 32 MiB is always
+ * million-name list then grows the daemon by a list's size per reload. A buffer of more than 32 MiB is always
  * mapped and never moves the threshold, so big buffers are made that large: only the pages
  * written become resident, the rest is address space (which a host with strict overcommit,
  * vm.overcommit_memory=2, does count against its commit limit). Small arrays are made as usual.

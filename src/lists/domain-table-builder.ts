@@ -30,8 +30,8 @@ function writeVarint(out: Uint8Array, offset: number, value: number): number {
 
 /**
  * Running (unfinished) right-to-left FNV of each suffix, with its leading dot -> suffix code, in
- * a small open-addressing table: looked up at every dot of every name, where a Map cost ~10%
- * of a big list's load.
+ * a small open-addressing table: looked up at every dot of every name, which a Map's hashing
+ * and boxing would make a large share of a big list's load.
  */
 const SUFFIX_SLOTS = 1024;
 const suffixSlotHash = new Int32Array(SUFFIX_SLOTS);
@@ -88,8 +88,8 @@ export interface NameCheck {
  * Each rule is appended already in its final record form (name up to its coded suffix,
  * terminator, header, line: see domain-table.ts), so when no name repeats, the records are
  * done when the last rule is added and `finish` only places names in the hash table: one
- * random-access pass. Repeats are found there too (a separate dedupe table of 16 MB for a
- * million names cost ~200 ms of cache misses) and, only when there are any, a second pass
+ * random-access pass. Repeats are found there too (a separate dedupe table, 16 MB for a
+ * million names, would add a pass of cache misses) and, only when there are any, a second pass
  * merges each name's rules into one record, copying unchanged runs of records whole.
  * Names must be lower-case ASCII without a trailing dot; the list parser guarantees that.
  */

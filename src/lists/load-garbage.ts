@@ -10,8 +10,8 @@ let collect: (() => void) | undefined;
 /**
  * After a big list was parsed from text, runs one full garbage collection so the memory it
  * leaves behind goes back to the OS now, not at V8's next full collection, which an idle daemon
- * may not reach for hours: at start the parse buffers (file bytes and builder arrays: ~40 MB for
- * a million names); after a reload (built on a thread whose buffers died with it) the arrays of
+ * may not reach for hours: at start the parse buffers (file bytes and builder arrays, tens of MB
+ * for a million names); after a reload (built on a thread whose buffers died with it) the arrays of
  * the set it replaced. On a router that is memory another process can use. A collection with
  * camshim's small heap takes a few milliseconds. Sets loaded from the compiled cache leave
  * almost no garbage and are skipped. Returns whether it collected.

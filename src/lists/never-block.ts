@@ -51,7 +51,7 @@ export class NeverBlockGuard {
 
   /*
    * The table builder asks these during its own right-to-left hash pass over each name (a
-   * separate pass here cost ~80 ms of a million-name load). True means "look closer": then
+   * separate pass here would read every name of a big list once more). True means "look closer": then
    * `findNeverBlockViolations` decides on the name as text (hash collisions only cost that check).
    */
 

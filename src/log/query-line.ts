@@ -50,7 +50,7 @@ export class QueryLineEncoder {
   /**
    * The head every line of the millisecond `headMs` shares, up to its kind, in `headBytes`.
    * Rewritten in place, not made anew: at a few thousand lines a second a fresh head per
-   * millisecond (and per kind) was 7% of what the query path allocated.
+   * millisecond (and per kind) would be garbage the young generation copies on every scavenge.
    */
   private headBytes = Buffer.allocUnsafe(256);
   /** The head's bytes within `headBytes` (one view per millisecond; a ranged copy would make one per line). */

@@ -15,7 +15,7 @@
  * its inline share, when a batch's worth of datagrams has been read, or when datagrams wait.
  * Until then the counts run on across turns, which only ever makes the share stricter. A socket
  * answering one datagram per wake-up (a camera VLAN, any moderate rate) so costs no timer object
- * per datagram: at 5,000 q/s from one client that was a sixth of all it allocated per query.
+ * per datagram, which at a few thousand queries a second would be much of what a query allocates.
  *
  * Nothing is lost to a client that keeps a bounded number of queries in flight (every resolver,
  * dnsperf): its queue never outgrows what it has sent, and all of it is answered; only the

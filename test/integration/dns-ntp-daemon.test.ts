@@ -65,7 +65,7 @@ function ntpPortOf(daemon: RunningDaemon): Promise<number> {
 }
 
 /**
- * A wake-up delay on this VM can push one sample past 1 ms; a rejected reply fails at once, only the
+ * A wake-up delay on a busy machine can push one sample past 1 ms; a rejected reply fails at once, only the
  * offset bound gets up to three tries (each printed).
  */
 async function offsetWithin1ms(label: string, measure: () => Promise<number>): Promise<void> {
