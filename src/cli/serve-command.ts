@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { startDaemon } from '../app.js';
 import { runPrimary, workerSlot } from '../cluster/primary.js';
 import { LOG_LEVELS } from '../config/config-schema.js';
@@ -8,7 +7,7 @@ import { loadListSet } from '../lists/list-set.js';
 import { CamshimError } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
 import type { CommandModule } from './run-cli.js';
-import { withConfigOption } from './common-options.js';
+import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 
 /**
  * The flags are taken as text: the config schema checks them with the file (one set of rules,
@@ -16,11 +15,10 @@ import { withConfigOption } from './common-options.js';
  */
 export const serveCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('serve', 'run the DNS sinkhole (and NTP server) daemon', (command) => withConfigOption(command)
+    return argv.command('serve', 'run the DNS sinkhole (and NTP server) daemon', (command) => withListOptions(withConfigOption(command))
       .option('listen', { type: 'string', array: true, requiresArg: true, describe: 'address to listen on (repeatable); overrides dns.listen' })
       .option('dns-port', { type: 'string', requiresArg: true, describe: 'DNS port, 1-65535 (default 53)' })
       .option('ntp-port', { type: 'string', requiresArg: true, describe: 'NTP port, 1-65535 (default 123); 0: no NTP server' })
-      .option('blocklist', { type: 'string', array: true, requiresArg: true, describe: 'extra blocklist file or folder (repeatable)' })
       .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'upstream DNS server IP[:PORT] or [IPv6]:PORT (repeatable)' })
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
@@ -30,8 +28,7 @@ export const serveCommand: CommandModule = {
         ...(args.listen === undefined ? {} : { listen: args.listen }),
         ...(args['dns-port'] === undefined ? {} : { dnsPort: args['dns-port'] }),
         ...(args['ntp-port'] === undefined ? {} : { ntpPort: args['ntp-port'] }),
-        // A path typed on the command line is relative to where it was typed, not to the config file.
-        ...(args.blocklist === undefined ? {} : { blocklists: args.blocklist.map((file) => path.resolve(file)) }),
+        ...listOverrides(args),
         ...(args.upstream === undefined ? {} : { upstreams: args.upstream }),
         ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
