@@ -142,7 +142,7 @@ async function readCapped(response: Response, maxBytes: number, onProgress: Fetc
   if (reader === undefined) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let received = 0;
-  const onAbort = (): void => { void reader.cancel(); };
+  const onAbort = (): void => { reader.cancel().catch(() => undefined); };
   signal.addEventListener('abort', onAbort);
   try {
     for (;;) {

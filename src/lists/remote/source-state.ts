@@ -27,8 +27,11 @@ export interface SourceState {
 export async function readSourceState(stateDir: string, name: string, url: string): Promise<SourceState> {
   try {
     const state = JSON.parse(await readFile(sourceStateFile(stateDir, name), 'utf8')) as SourceState;
-    // Validators of another URL would make the server answer 304 for a list never downloaded.
-    return typeof state === 'object' && state !== null && state.url === url ? state : { url };
+    if (typeof state !== 'object' || state === null) return { url };
+    if (state.url === url) return state;
+    // The source moved: another URL's validators could earn a 304 for a list never downloaded from
+    // this one, but the cached copy's size still guards against a shrunken replacement.
+    return { url, ...(state.entries === undefined ? {} : { entries: state.entries }), ...(state.bytes === undefined ? {} : { bytes: state.bytes }) };
   } catch {
     return { url };
   }

@@ -43,10 +43,10 @@ export function validateList(input: ValidationInput): Validation {
   }
   // The scanner lower-cases names in place: it reads a copy, so the bytes kept are as served.
   const scanned = scanList(Uint8Array.from(body), label, 'block');
-  if (scanned.count === 0) return { ok: false, reason: body.length === 0 ? 'the download is empty' : 'the download holds no entries' };
   if (scanned.contentLines >= 4 && scanned.badLines * 2 > scanned.contentLines) {
     return { ok: false, reason: `${scanned.badLines} of ${scanned.contentLines} lines are not rules: not a supported list format` };
   }
+  if (scanned.count === 0) return { ok: false, reason: body.length === 0 ? 'the download is empty' : 'the download holds no entries' };
   const dropLines = new Set<number>();
   const dropped: Problem[] = [];
   for (let i = 0; i < scanned.count; i++) {
