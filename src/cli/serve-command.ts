@@ -8,6 +8,7 @@ import { CamshimError } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
 import type { CommandModule } from './run-cli.js';
 import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
+import { removePidFile, writePidFile } from './pid-file.js';
 
 /**
  * The flags are taken as text: the config schema checks them with the file (one set of rules,
@@ -22,6 +23,7 @@ export const serveCommand: CommandModule = {
       .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'upstream DNS server IP[:PORT] or [IPv6]:PORT (repeatable)' })
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
+      .option('pid-file', { type: 'string', requiresArg: true, describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
       const overrides: ConfigOverrides = {
@@ -34,20 +36,20 @@ export const serveCommand: CommandModule = {
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
         ...(args.workers === undefined ? {} : { workers: args.workers }),
       };
-      setResult(() => serve(args.config, overrides));
+      setResult(() => serve(args.config, overrides, args['pid-file']));
     });
   },
 };
 
 /** Runs until SIGTERM/SIGINT. Resolves with the exit code. */
-async function serve(configFile: string | undefined, overrides: ConfigOverrides): Promise<number> {
+async function serve(configFile: string | undefined, overrides: ConfigOverrides, pidFile: string | undefined): Promise<number> {
   // Test runs bind port 0 and read the ports from the start line; a user's port 0 is an error (DNS) or "off" (NTP).
   const loadOptions: LoadOptions = { ephemeralPorts: process.env.CAMSHIM_TEST_EPHEMERAL_PORTS === '1' };
   // Read and checked once; a problem ends here (runCli: exit code 2 for a bad flag, 1 for a bad file).
   const loaded = await loadConfig(configFile, overrides, loadOptions);
   const root = createRootLogger(loaded.config.log.level);
   const slot = workerSlot();
-  if (slot === undefined && loaded.config.dns.workers > 1) return servePrimary(loaded, root);
+  if (slot === undefined && loaded.config.dns.workers > 1) return servePrimary(loaded, root, pidFile);
   const logger = slot === undefined ? root.logger : root.logger.child({ worker: slot });
   // Signals are caught from here on: a SIGTERM that arrives while the daemon is still starting
   // (its start line may already be out) stops it cleanly once it is up, instead of killing it.
@@ -72,6 +74,8 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
   }
   const started = daemon;
   process.on('SIGHUP', () => { void started.reload(); });
+  // Only the process that takes SIGHUP writes it (a cluster worker does not).
+  if (pidFile !== undefined && slot === undefined) await writePidFile(pidFile);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -79,6 +83,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
       stopping = true;
       logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot(), ntp: started.ntp?.stats() }, 'camshim stopping');
       void started.close().finally(async () => {
+        if (pidFile !== undefined && slot === undefined) await removePidFile(pidFile).catch(() => undefined);
         const drained = await root.close();
         // A write stuck behind a log reader that stopped reading would keep the process alive:
         // once the exit code is set, nothing else is left to do.
@@ -97,7 +102,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
  * The `--workers` primary: loads the lists once so the compiled cache is fresh (workers then
  * start from it in milliseconds instead of each parsing the text), then supervises the workers.
  */
-async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>): Promise<number> {
+async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>, pidFile: string | undefined): Promise<number> {
   try {
     await loadListSet(loaded.config, { baseDir: loaded.baseDir });
   } catch (error) {
@@ -107,7 +112,10 @@ async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof create
     process.stderr.write(`camshim: ${message}\n`);
     return 1;
   }
+  // The primary takes SIGHUP and passes it to the workers: its pid is the one to signal.
+  if (pidFile !== undefined) await writePidFile(pidFile);
   const code = await runPrimary({ workers: loaded.config.dns.workers, logger: root.logger });
+  if (pidFile !== undefined) await removePidFile(pidFile).catch(() => undefined);
   await root.close();
   return code;
 }
