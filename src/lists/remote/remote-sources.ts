@@ -8,6 +8,8 @@ export interface RemoteSource {
   readonly name: string;
   readonly url: string;
   readonly refreshMs: number;
+  /** An allow list's entries are not checked against the never-block names. */
+  readonly kind: 'block' | 'allow';
   /** The config path, for messages. */
   readonly path: string;
 }
@@ -17,7 +19,7 @@ export function remoteSourcesOf(config: Config, baseDir: string): { stateDir: st
   const sources: RemoteSource[] = [];
   config.lists.sources.forEach((source, index) => {
     if (source.url === undefined) return;
-    sources.push({ name: remoteListName(source), url: source.url, refreshMs: source.refresh ?? DEFAULT_REMOTE_REFRESH_MS, path: `lists.sources[${index}]` });
+    sources.push({ name: remoteListName(source), url: source.url, refreshMs: source.refresh ?? DEFAULT_REMOTE_REFRESH_MS, kind: source.kind, path: `lists.sources[${index}]` });
   });
   return { stateDir: path.resolve(baseDir, config.lists.remote.stateDir), sources };
 }

@@ -21,6 +21,8 @@ export interface ValidationInput {
   /** Take a shrunken list anyway. */
   readonly force: boolean;
   readonly guard: NeverBlockGuard;
+  /** What a plain name in the list does: only block entries can hit a never-block name. */
+  readonly kind: 'block' | 'allow';
   /** Names the list in problems. */
   readonly label: string;
 }
@@ -42,7 +44,7 @@ export function validateList(input: ValidationInput): Validation {
     return { ok: false, reason: 'the server sent an HTML page (an error or login page?), not a domain list' };
   }
   // The scanner lower-cases names in place: it reads a copy, so the bytes kept are as served.
-  const scanned = scanList(Uint8Array.from(body), label, 'block');
+  const scanned = scanList(Uint8Array.from(body), label, input.kind);
   if (scanned.contentLines >= 4 && scanned.badLines * 2 > scanned.contentLines) {
     return { ok: false, reason: `${scanned.badLines} of ${scanned.contentLines} lines are not rules: not a supported list format` };
   }

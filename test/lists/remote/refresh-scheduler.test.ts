@@ -32,7 +32,7 @@ const HOUR = 3_600_000;
 
 test('a never-fetched source is fetched soon after start, then once per interval with jitter; a failure retries sooner', async () => {
   const clock = new FakeClock();
-  const source: RemoteSource = { name: 'cams', url: 'https://x.example/cams.txt', refreshMs: 24 * HOUR, path: 'lists.sources[0]' };
+  const source: RemoteSource = { name: 'cams', url: 'https://x.example/cams.txt', refreshMs: 24 * HOUR, kind: 'block', path: 'lists.sources[0]' };
   const states = new Map<string, SourceState>();
   const fetchedAt: number[] = [];
   let fail = false;
@@ -72,7 +72,7 @@ test('a never-fetched source is fetched soon after start, then once per interval
 
 test('refreshNow waits for a running refresh instead of overlapping it', async () => {
   const clock = new FakeClock();
-  const source: RemoteSource = { name: 'a', url: 'https://x.example/a', refreshMs: HOUR, path: 'p' };
+  const source: RemoteSource = { name: 'a', url: 'https://x.example/a', refreshMs: HOUR, kind: 'block', path: 'p' };
   let running = 0;
   let most = 0;
   const scheduler = new RefreshScheduler({

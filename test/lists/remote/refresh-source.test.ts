@@ -26,7 +26,7 @@ after(async () => { await server.close(); });
 async function seeded(name: string): Promise<{ stateDir: string; context: RefreshContext; source: (path: string) => RemoteSource }> {
   const stateDir = await tempDir();
   const context: RefreshContext = { stateDir, settings, guard, force: false, retryBaseMs: 10 };
-  const source = (path: string): RemoteSource => ({ name, url: `${server.base}${path}`, refreshMs: 3_600_000, path: 'lists.sources[0]' });
+  const source = (path: string): RemoteSource => ({ name, url: `${server.base}${path}`, refreshMs: 3_600_000, kind: 'block', path: 'lists.sources[0]' });
   server.set(`/seed-${name}`, { body: listOf(100, 'good.example') });
   const first = await refreshSource(source(`/seed-${name}`), context);
   assert.equal(first.outcome, 'changed', first.error);
@@ -38,7 +38,7 @@ const cachedText = (stateDir: string, name: string): Promise<string> => readFile
 test('a good list is cached with its validators; a 304 leaves it unchanged; a changed one replaces it', async () => {
   const stateDir = await tempDir();
   const context: RefreshContext = { stateDir, settings, guard, force: false, retryBaseMs: 10 };
-  const source: RemoteSource = { name: 'cams', url: `${server.base}/etag`, refreshMs: 3_600_000, path: 'lists.sources[0]' };
+  const source: RemoteSource = { name: 'cams', url: `${server.base}/etag`, refreshMs: 3_600_000, kind: 'block', path: 'lists.sources[0]' };
   server.set('/etag', { body: listOf(10, 'a.example'), etag: '"v1"' });
   const first = await refreshSource(source, context);
   assert.equal(first.outcome, 'changed');
@@ -134,9 +134,19 @@ test('an unreachable server fails after the retries and keeps the copy', async (
   const closed = await startListServer();
   const url = `${closed.base}/x`;
   await closed.close();
-  const result = await refreshSource({ name: 'gone', url, refreshMs: 1, path: 'x' }, context);
+  const result = await refreshSource({ name: 'gone', url, refreshMs: 1, kind: 'block', path: 'x' }, context);
   assert.equal(result.outcome, 'failed');
   assert.match(result.error ?? '', /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/);
   assert.equal(await cachedText(stateDir, 'gone'), listOf(100, 'good.example'));
   await writeFile(cachedListFile(stateDir, 'gone'), listOf(100, 'good.example'));
+});
+
+test('an allow list by URL keeps names that a block list could not hold', async () => {
+  const stateDir = await tempDir();
+  server.set('/allow', { body: 'amazonaws.com\nconnectivitycheck.gstatic.com\n' });
+  const result = await refreshSource({ name: 'allow', url: `${server.base}/allow`, refreshMs: 3_600_000, kind: 'allow', path: 'lists.sources[0]' },
+    { stateDir, settings, guard, force: false, retryBaseMs: 10 });
+  assert.equal(result.outcome, 'changed', result.error);
+  assert.equal(result.dropped.length, 0);
+  assert.equal(await cachedText(stateDir, 'allow'), 'amazonaws.com\nconnectivitycheck.gstatic.com\n');
 });
