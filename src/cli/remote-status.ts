@@ -43,6 +43,6 @@ export function remoteTable(rows: readonly RemoteStatus[], width: number): strin
     { heading: 'LAST ERROR', flexible: true, min: 10 },
   ], rows.map((row) => [
     row.name, time(row.lastRefresh), time(row.nextRefresh), size(row.cachedBytes),
-    row.lastError ?? (row.cachedBytes === undefined ? 'not downloaded yet: camshim lists update' : ''),
+    row.lastError ?? (row.cachedBytes === undefined ? 'not downloaded yet' : ''),
   ]), width);
 }

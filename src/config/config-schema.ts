@@ -24,6 +24,9 @@ export const PRIVATE_NETWORKS = [
 /** Where downloaded lists live by default: systemd's StateDirectory=camshim. */
 export const DEFAULT_STATE_DIR = '/var/lib/camshim';
 
+/** Formats a URL source may declare (lists/remote/list-format checks downloads against it). */
+export const LIST_FORMATS = ['domains', 'hosts', 'adblock'] as const;
+
 /** How often a URL source is fetched when its entry does not say. */
 export const DEFAULT_REMOTE_REFRESH_MS = 24 * 3_600_000;
 
@@ -102,6 +105,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
     kind: oneOf(['block', 'allow'] as const).default('block'),
     name: name().optional().describe('Name groups use to refer to it; default: the file name without .list/.txt (for a URL, its last path part). Folders ignore it.'),
     groups: list(name(), 'group names').optional().describe('Groups this list applies to, on top of their own lists setting ("default": clients in no group).'),
+    format: oneOf(LIST_FORMATS).optional().describe('For a URL: refuse a download that is mostly not in this format (domains, hosts or adblock). Every format is read either way.'),
     refresh: duration(60_000, 30 * 86_400_000).optional().describe('How often a URL source is fetched again (default 24h); local files ignore it.'),
   }).superRefine((value, context) => {
     if ((value.path === undefined) === (value.url === undefined)) {

@@ -83,7 +83,7 @@ export async function refreshSource(source: RemoteSource, context: RefreshContex
   }
   const checked = validateList({
     body: fetched.body, contentType: fetched.contentType, previousEntries: before,
-    maxShrink: context.settings.maxShrink, force: context.force, guard: context.guard, kind: source.kind, label: source.url,
+    maxShrink: context.settings.maxShrink, force: context.force, guard: context.guard, kind: source.kind, format: source.format, label: source.url,
   });
   if (!checked.ok) return fail(checked.reason);
   const next: SourceState = {

@@ -2,6 +2,7 @@ import type { Problem } from '../../errors.js';
 import { findNeverBlockViolations, type NeverBlockGuard } from '../never-block.js';
 import { entryAt } from '../list-set.js';
 import { scanList } from '../scan-list.js';
+import { countFormat, type ListFormat } from './list-format.js';
 
 /**
  * The checks a download passes before it replaces the cached copy. A failure keeps the old
@@ -23,6 +24,8 @@ export interface ValidationInput {
   readonly guard: NeverBlockGuard;
   /** What a plain name in the list does: only block entries can hit a never-block name. */
   readonly kind: 'block' | 'allow';
+  /** The format the source declares, if any: most rule lines must be in it. */
+  readonly format?: ListFormat | undefined;
   /** Names the list in problems. */
   readonly label: string;
 }
@@ -49,6 +52,10 @@ export function validateList(input: ValidationInput): Validation {
     return { ok: false, reason: `${scanned.badLines} of ${scanned.contentLines} lines are not rules: not a supported list format` };
   }
   if (scanned.count === 0) return { ok: false, reason: body.length === 0 ? 'the download is empty' : 'the download holds no entries' };
+  if (input.format !== undefined) {
+    const { lines, matching } = countFormat(Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'), input.format);
+    if (matching * 2 < lines) return { ok: false, reason: `the source is declared as ${input.format} (format), but only ${matching} of ${lines} rule lines are` };
+  }
   const dropLines = new Set<number>();
   const dropped: Problem[] = [];
   for (let i = 0; i < scanned.count; i++) {

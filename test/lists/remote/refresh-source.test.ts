@@ -150,3 +150,15 @@ test('an allow list by URL keeps names that a block list could not hold', async 
   assert.equal(result.dropped.length, 0);
   assert.equal(await cachedText(stateDir, 'allow'), 'amazonaws.com\nconnectivitycheck.gstatic.com\n');
 });
+
+test('a declared format refuses a download in another one', async () => {
+  const stateDir = await tempDir();
+  const context: RefreshContext = { stateDir, settings, guard, force: false, retryBaseMs: 10 };
+  const source: RemoteSource = { name: 'hosts', url: `${server.base}/hosts`, refreshMs: 3_600_000, kind: 'block', format: 'hosts', path: 'lists.sources[0]' };
+  server.set('/hosts', { body: '# hosts\n0.0.0.0 a.vendor.example\n0.0.0.0 b.vendor.example\n127.0.0.1 localhost\n' });
+  assert.equal((await refreshSource(source, context)).outcome, 'changed');
+  server.set('/hosts', { body: '||a.vendor.example^\n||b.vendor.example^\n||c.vendor.example^\n' });
+  const refused = await refreshSource(source, context);
+  assert.equal(refused.outcome, 'failed');
+  assert.match(refused.error ?? '', /declared as hosts \(format\), but only 0 of 3 rule lines are/);
+});
