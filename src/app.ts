@@ -212,7 +212,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   // Reloads never overlap, and a SIGHUP storm collapses into one queued reload: the last one wins.
   const reload = coalescing(reloadOnce);
-  // Downloads start only now, with the cached copies already serving: start-up never waits on the
+  // Downloads start here, after the cached copies serve: start-up never waits on the
   // network. In a cluster, worker 0 downloads and signals the primary, which reloads every worker.
   if (options.worker === undefined || options.worker.slot === 0) {
     refresh = await startListRefresh({
