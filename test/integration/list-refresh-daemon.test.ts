@@ -67,7 +67,7 @@ const FILLER = Array.from({ length: 8 }, (_, i) => `other${i + 1}.vendor.example
 
 const CONFIG = (url: string): string => [
   'dns:', '  tcp: { enabled: false }',
-  'lists:', '  bundled: false', '  cache: { enabled: false }', '  remote: { retries: 0 }',
+  'lists:', '  bundled: false', '  cache: { enabled: false }', '  remote: { retries: 0, maxBytes: 1048576 }',
   '  sources:', `    - url: ${url}`, '      name: cams',
   'defaultGroup: { unlisted: refuse }', 'ntp: { enabled: false }', '',
 ].join('\n');
@@ -117,7 +117,7 @@ test('lists update + SIGHUP: the daemon answers from the new list, no query fail
       ['empty', { body: '' }],
       ['failing', { status: 503, body: 'down' }],
       ['shrunken', { body: '# cams\nbeta.vendor.example\n' }],
-      ['oversized', { body: `# cams\n${'x'.repeat(70 * 1024 * 1024)}\n` }],
+      ['oversized', { body: `# cams\n${'x'.repeat(2 * 1024 * 1024)}\n` }],
     ];
     for (const [label, route] of bad) {
       server.set('/cams', route);
