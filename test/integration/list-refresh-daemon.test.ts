@@ -125,8 +125,10 @@ test('lists update + SIGHUP: the daemon answers from the new list, no query fail
       assert.equal(failed.code, 1, `${label}: ${failed.stdout}`);
       assert.doesNotMatch(failed.stdout, /SIGHUP/, label);
       const before = daemon.logs.length;
+      const downloads = server.hits.get('/cams');
       daemon.process.kill('SIGHUP');
       assert.equal((await daemon.waitForLog((line) => line.event === 'reload', 20_000, before)).applied, true, label);
+      assert.equal(server.hits.get('/cams'), downloads, `${label}: a reload reads the cached copy and never downloads`);
       assert.equal(await rcodeOf(port, 'beta.vendor.example'), NXDOMAIN, label);
     }
   } finally {
