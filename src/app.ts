@@ -9,6 +9,8 @@ import { startUdpServer, type BoundSocket } from './servers/udp-server.js';
 import { CamshimError, formatProblem, type Problem } from './errors.js';
 import { loadListSet, type ListSet } from './lists/list-set.js';
 import { loadListSetOffThread } from './lists/load-off-thread.js';
+import { startListRefresh, type ListRefresh } from './lists/remote/daemon-refresh.js';
+import type { RefreshResult } from './lists/remote/refresh-source.js';
 import { createQueryLog, type QueryLog } from './log/query-log.js';
 import { clientRateLimiter, limiterOptions } from './net/client-rate-limit.js';
 import type { RateLimiter } from './net/rate-limiter.js';
@@ -53,6 +55,8 @@ export interface Daemon {
   readonly ntp: NtpServerHandle | undefined;
   /** Re-reads config and lists; the new set replaces the old only when it has no errors. */
   reload(): Promise<{ applied: boolean; problems: Problem[] }>;
+  /** Downloads every URL source now, as its timer would; a changed list is reloaded. */
+  refreshLists(): Promise<RefreshResult[]>;
   close(): Promise<void>;
 }
 
@@ -167,10 +171,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   logStartup(logger, prepared.state, sockets(), ntp?.addresses() ?? []);
   releaseListLoadGarbage(prepared.lists);
 
+  let refresh: ListRefresh | undefined;
   const reloadOnce = async (): Promise<{ applied: boolean; problems: Problem[] }> => {
     const started = performance.now();
     try {
-      const next = await prepareState(await options.reloadConfig(), generation + 1, { ...stateOptions, listsOffThread: true });
+      const reloaded = await options.reloadConfig();
+      const next = await prepareState(reloaded, generation + 1, { ...stateOptions, listsOffThread: true });
       if (next.state === undefined || next.problems.length > 0) {
         for (const problem of next.problems) logger.error({ problem }, `reload rejected: ${formatProblem(problem)}`);
         logger.error({ event: 'reload', applied: false, errors: next.problems.length }, 'reload rejected: the previous config and lists keep serving');
@@ -194,6 +200,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger.level = next.config.log.level;
       // The previous set is garbage too now (queries still running on it hold their own references).
       releaseListLoadGarbage(next.lists);
+      await refresh?.update(reloaded);
       return { applied: true, problems: [] };
     } catch (error) {
       const problem: Problem = error instanceof CamshimError
@@ -204,14 +211,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
 
+  // Reloads never overlap, and a SIGHUP storm collapses into one queued reload: the last one wins.
+  const reload = coalescing(reloadOnce);
+  // Downloads start here, after the cached copies serve: start-up never waits on the
+  // network. In a cluster, worker 0 downloads and signals the primary, which reloads every worker.
+  if (options.worker === undefined || options.worker.slot === 0) {
+    refresh = await startListRefresh({
+      loaded: options.loaded, logger,
+      reload: options.worker === undefined ? () => { void reload(); } : () => { process.kill(process.ppid, 'SIGHUP'); },
+      ...(options.bundledListsDir === undefined ? {} : { bundledDir: options.bundledListsDir }),
+    });
+  }
   return {
     get sockets() { return sockets(); },
     handler,
     upstream,
     ntp,
-    // Reloads never overlap, and a SIGHUP storm collapses into one queued reload: the last one wins.
-    reload: coalescing(reloadOnce),
+    reload,
+    refreshLists: () => refresh?.refreshNow() ?? Promise.resolve([]),
     async close() {
+      refresh?.stop();
       await closeAll();
       await handler.state.forwarder.close();
       handler.close();

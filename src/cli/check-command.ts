@@ -1,20 +1,21 @@
 import { prepareState } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
 import { CamshimError, formatProblem, type Problem } from '../errors.js';
-import { withConfigOption } from './common-options.js';
+import type { ConfigOverrides } from '../config/overrides.js';
+import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 import type { CommandModule } from './command-module.js';
 
 export const checkCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('check', 'validate the config and every list; print every problem with its file and line', (command) => withConfigOption(command),
-      (args) => setResult(() => check(args.config)));
+    return argv.command('check', 'validate the config and every list; print every problem with its file and line', (command) => withListOptions(withConfigOption(command)),
+      (args) => setResult(() => check(args.config, listOverrides(args))));
   },
 };
 
-async function check(configFile: string | undefined): Promise<number> {
+async function check(configFile: string | undefined, overrides: ConfigOverrides): Promise<number> {
   let prepared;
   try {
-    prepared = await prepareState(await loadConfig(configFile), 1);
+    prepared = await prepareState(await loadConfig(configFile, overrides), 1);
   } catch (error) {
     // A config that does not parse or validate: print each problem on its own line.
     const problems = error instanceof CamshimError ? (error.context.problems as Problem[] | undefined) : undefined;

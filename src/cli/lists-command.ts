@@ -2,43 +2,61 @@ import { prepareState } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
 import { canonicalNameText, isLabelStart } from '../wire/name-text.js';
 import { CamshimError, formatProblem } from '../errors.js';
-import { withConfigOption } from './common-options.js';
+import type { ConfigOverrides } from '../config/overrides.js';
+import { remoteSourcesOf } from '../lists/remote/remote-sources.js';
+import { layoutTable } from '../report/text-table.js';
+import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
+import { registerListsUpdate } from './lists-update-command.js';
+import { remoteStatus, remoteTable } from './remote-status.js';
 import type { CommandModule } from './command-module.js';
 import { ruleText } from '../lists/rule.js';
 import { listsForVendor, readEntryNotes } from '../lists/entry-notes.js';
 
 export const listsCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('lists', 'show the loaded lists (vendor, entries, source, date)', (command) => withConfigOption(command)
-      .command('test <name>', 'show every entry, in every list, that matches NAME', (sub) => withConfigOption(sub)
+    // Subcommands inherit these options (defining --config again in one would list -c twice in its help).
+    return argv.command('lists', 'show the loaded lists (vendor, entries, source, date) and the state of lists fetched by URL', (command) => registerListsUpdate(withListOptions(withConfigOption(command))
+      .command('test <name>', 'show every entry, in every list, that matches NAME', (sub) => sub
         .positional('name', { type: 'string', demandOption: true }),
-      (args) => setResult(() => testName(args.name, args.config)))
+      (args) => setResult(() => testName(args.name, args.config, listOverrides(args)))), setResult)
       .option('vendor', { type: 'string', requiresArg: true, describe: 'show what a vendor family covers: its header and every entry with its source' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON for scripts' }),
-    (args) => setResult(() => (args.vendor === undefined ? showLists(args.config, args.json) : showVendor(args.vendor, args.config, args.json))));
+    (args) => setResult(() => (args.vendor === undefined ? showLists(args.config, listOverrides(args), args.json) : showVendor(args.vendor, args.config, listOverrides(args), args.json))));
   },
 };
 
-async function showLists(configFile: string | undefined, json: boolean): Promise<number> {
-  const { lists, problems } = await prepareState(await loadConfig(configFile), 1);
+async function showLists(configFile: string | undefined, overrides: ConfigOverrides, json: boolean): Promise<number> {
+  const loaded = await loadConfig(configFile, overrides);
+  const { lists, problems } = await prepareState(loaded, 1);
   const rows = lists.lists.map((list) => ({
     name: list.name, kind: list.kind, vendor: list.meta.vendor ?? '', entries: list.entryCount,
-    updated: list.meta.updated ?? (list.modifiedAt?.toISOString().slice(0, 10) ?? ''), file: list.file,
+    updated: list.meta.updated ?? (list.modifiedAt?.toISOString().slice(0, 10) ?? ''), file: list.url ?? list.file,
   }));
+  const remote = await remoteStatus(loaded.config, loaded.baseDir);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ lists: rows, problems }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ lists: rows, remote, problems }, null, 2)}\n`);
   } else {
-    const header = ['LIST', 'KIND', 'VENDOR', 'ENTRIES', 'UPDATED', 'FILE'];
-    const table = [header, ...rows.map((r) => [r.name, r.kind, r.vendor, String(r.entries), r.updated, r.file])];
-    const widths = header.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-    for (const row of table) process.stdout.write(`${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')}\n`);
+    const width = process.stdout.isTTY ? Math.max(40, process.stdout.columns) : 80;
+    const lines = layoutTable([
+      { heading: 'LIST', flexible: true, min: 10, max: 28 },
+      { heading: 'KIND' },
+      { heading: 'VENDOR', flexible: true, min: 8, max: 20 },
+      { heading: 'ENTRIES', align: 'right' },
+      { heading: 'UPDATED' },
+      // A path's end (the file name) says the most; a URL source shows its URL.
+      { heading: 'FILE', flexible: true, min: 20, cut: 'start' },
+    ], rows.map((r) => [r.name, r.kind, r.vendor, String(r.entries), r.updated, r.file]), width);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (remote.length > 0) process.stdout.write(`\nLists fetched by URL (${remoteSourcesOf(loaded.config, loaded.baseDir).stateDir}):\n${remoteTable(remote, width).join('\n')}\n`);
+    // The table cuts long errors to fit; the whole reason is worth its own line.
+    for (const row of remote) if (row.lastError !== undefined) process.stdout.write(`${row.name}: last refresh failed, the previous copy stays in use: ${row.lastError}\n`);
     for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
   }
   return problems.length > 0 ? 1 : 0;
 }
 
-async function showVendor(name: string, configFile: string | undefined, json: boolean): Promise<number> {
-  const { lists } = await prepareState(await loadConfig(configFile), 1);
+async function showVendor(name: string, configFile: string | undefined, overrides: ConfigOverrides, json: boolean): Promise<number> {
+  const { lists } = await prepareState(await loadConfig(configFile, overrides), 1);
   const matched = listsForVendor(lists.lists, name);
   if (matched.length === 0) throw new CamshimError('CLI_USAGE', `no loaded list is named "${name}" or has it in its vendor header; \`camshim lists\` shows them all`);
   const families = [];
@@ -67,8 +85,8 @@ async function showVendor(name: string, configFile: string | undefined, json: bo
   return 0;
 }
 
-async function testName(name: string, configFile: string | undefined): Promise<number> {
-  const { lists } = await prepareState(await loadConfig(configFile), 1);
+async function testName(name: string, configFile: string | undefined, overrides: ConfigOverrides): Promise<number> {
+  const { lists } = await prepareState(await loadConfig(configFile, overrides), 1);
   let normal: string;
   try {
     // Presentation format, as the query decoder writes names: `a\.b.example` is two labels.

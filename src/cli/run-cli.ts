@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { CamshimError } from '../errors.js';
 import { checkCommand } from './check-command.js';
@@ -7,8 +6,8 @@ import { queryCommand } from './query-command.js';
 import { reportCommand } from './report-command.js';
 import { routerConfigCommand } from './router-config-command.js';
 import { serveCommand } from './serve-command.js';
+import { VERSION } from '../version.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

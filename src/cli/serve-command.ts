@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { startDaemon } from '../app.js';
 import { runPrimary, workerSlot } from '../cluster/primary.js';
 import { LOG_LEVELS } from '../config/config-schema.js';
@@ -8,7 +7,8 @@ import { loadListSet } from '../lists/list-set.js';
 import { CamshimError } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
 import type { CommandModule } from './command-module.js';
-import { withConfigOption } from './common-options.js';
+import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
+import { removePidFile, writePidFile } from './pid-file.js';
 
 /**
  * The flags are taken as text: the config schema checks them with the file (one set of rules,
@@ -16,41 +16,40 @@ import { withConfigOption } from './common-options.js';
  */
 export const serveCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('serve', 'run the DNS sinkhole (and NTP server) daemon', (command) => withConfigOption(command)
+    return argv.command('serve', 'run the DNS sinkhole (and NTP server) daemon', (command) => withListOptions(withConfigOption(command))
       .option('listen', { type: 'string', array: true, requiresArg: true, describe: 'address to listen on (repeatable); overrides dns.listen' })
       .option('dns-port', { type: 'string', requiresArg: true, describe: 'DNS port, 1-65535 (default 53)' })
       .option('ntp-port', { type: 'string', requiresArg: true, describe: 'NTP port, 1-65535 (default 123); 0: no NTP server' })
-      .option('blocklist', { type: 'string', array: true, requiresArg: true, describe: 'extra blocklist file or folder (repeatable)' })
       .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'upstream DNS server IP[:PORT] or [IPv6]:PORT (repeatable)' })
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
+      .option('pid-file', { type: 'string', requiresArg: true, describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
       const overrides: ConfigOverrides = {
         ...(args.listen === undefined ? {} : { listen: args.listen }),
         ...(args['dns-port'] === undefined ? {} : { dnsPort: args['dns-port'] }),
         ...(args['ntp-port'] === undefined ? {} : { ntpPort: args['ntp-port'] }),
-        // A path typed on the command line is relative to where it was typed, not to the config file.
-        ...(args.blocklist === undefined ? {} : { blocklists: args.blocklist.map((file) => path.resolve(file)) }),
+        ...listOverrides(args),
         ...(args.upstream === undefined ? {} : { upstreams: args.upstream }),
         ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
         ...(args.workers === undefined ? {} : { workers: args.workers }),
       };
-      setResult(() => serve(args.config, overrides));
+      setResult(() => serve(args.config, overrides, args['pid-file']));
     });
   },
 };
 
 /** Runs until SIGTERM/SIGINT. Resolves with the exit code. */
-async function serve(configFile: string | undefined, overrides: ConfigOverrides): Promise<number> {
+async function serve(configFile: string | undefined, overrides: ConfigOverrides, pidFile: string | undefined): Promise<number> {
   // Test runs bind port 0 and read the ports from the start line; a user's port 0 is an error (DNS) or "off" (NTP).
   const loadOptions: LoadOptions = { ephemeralPorts: process.env.CAMSHIM_TEST_EPHEMERAL_PORTS === '1' };
   // Read and checked once; a problem ends here (runCli: exit code 2 for a bad flag, 1 for a bad file).
   const loaded = await loadConfig(configFile, overrides, loadOptions);
   const root = createRootLogger(loaded.config.log.level);
   const slot = workerSlot();
-  if (slot === undefined && loaded.config.dns.workers > 1) return servePrimary(loaded, root);
+  if (slot === undefined && loaded.config.dns.workers > 1) return servePrimary(loaded, root, pidFile);
   const logger = slot === undefined ? root.logger : root.logger.child({ worker: slot });
   // Signals are caught from here on: a SIGTERM that arrives while the daemon is still starting
   // (its start line may already be out) stops it cleanly once it is up, instead of killing it.
@@ -75,6 +74,8 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
   }
   const started = daemon;
   process.on('SIGHUP', () => { void started.reload(); });
+  // Only the process that takes SIGHUP writes it (a cluster worker does not).
+  if (pidFile !== undefined && slot === undefined) await writePidFile(pidFile);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -82,6 +83,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
       stopping = true;
       logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot(), ntp: started.ntp?.stats() }, 'camshim stopping');
       void started.close().finally(async () => {
+        if (pidFile !== undefined && slot === undefined) await removePidFile(pidFile).catch(() => undefined);
         const drained = await root.close();
         // A write stuck behind a log reader that stopped reading would keep the process alive:
         // once the exit code is set, nothing else is left to do.
@@ -100,7 +102,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
  * The `--workers` primary: loads the lists once so the compiled cache is fresh (workers then
  * start from it in milliseconds instead of each parsing the text), then supervises the workers.
  */
-async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>): Promise<number> {
+async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>, pidFile: string | undefined): Promise<number> {
   try {
     await loadListSet(loaded.config, { baseDir: loaded.baseDir });
   } catch (error) {
@@ -110,7 +112,10 @@ async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof create
     process.stderr.write(`camshim: ${message}\n`);
     return 1;
   }
+  // The primary takes SIGHUP and passes it to the workers: its pid is the one to signal.
+  if (pidFile !== undefined) await writePidFile(pidFile);
   const code = await runPrimary({ workers: loaded.config.dns.workers, logger: root.logger });
+  if (pidFile !== undefined) await removePidFile(pidFile).catch(() => undefined);
   await root.close();
   return code;
 }

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { DEFAULT_EDNS_PAYLOAD } from '../wire/constants.js';
 import type { DeepReadonly } from './deep-freeze.js';
 import {
-  boolean, cidr, domainName, integer, ipAddress, ipv4Address, ipv6Address, list, name, number, oneOf, port, section, string,
+  boolean, cidr, domainName, duration, httpUrl, integer, ipAddress, ipv4Address, ipv6Address, list, name, number, oneOf, port, section, string,
   upstreamAddress,
 } from './fields.js';
 
@@ -20,6 +20,15 @@ export const PRIVATE_NETWORKS = [
   '169.254.0.0/16', 'fe80::/10',
   'fc00::/7',
 ] as const;
+
+/** Where downloaded lists live by default: systemd's StateDirectory=camshim. */
+export const DEFAULT_STATE_DIR = '/var/lib/camshim';
+
+/** Formats a URL source may declare (lists/remote/list-format checks downloads against it). */
+export const LIST_FORMATS = ['domains', 'hosts', 'adblock'] as const;
+
+/** How often a URL source is fetched when its entry does not say. */
+export const DEFAULT_REMOTE_REFRESH_MS = 24 * 3_600_000;
 
 /** pino's levels, quietest last; `log.level` and `--log-level` take one of these. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -91,10 +100,18 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
   });
 
   const listSource = section({
-    path: string('a file or folder path', /./),
+    path: string('a file or folder path', /./).optional().describe('A local list file or folder (give path or url).'),
+    url: httpUrl().optional().describe('An http(s) list, fetched into lists.remote.stateDir; camshim serves the last good copy.'),
     kind: oneOf(['block', 'allow'] as const).default('block'),
-    name: name().optional().describe('Name groups use to refer to it; default: the file name without .list/.txt. Folders ignore it.'),
-  });
+    name: name().optional().describe('Name groups use to refer to it; default: the file name without .list/.txt (for a URL, its last path part). Folders ignore it.'),
+    groups: list(name(), 'group names').optional().describe('Groups this list applies to, on top of their own lists setting ("default": clients in no group).'),
+    format: oneOf(LIST_FORMATS).optional().describe('For a URL: refuse a download that is mostly not in this format (domains, hosts or adblock). Every format is read either way.'),
+    refresh: duration(60_000, 30 * 86_400_000).optional().describe('How often a URL source is fetched again (default 24h); local files ignore it.'),
+  }).superRefine((value, context) => {
+    if ((value.path === undefined) === (value.url === undefined)) {
+      context.addIssue({ code: 'custom', path: [], message: 'give exactly one of path (a file or folder) or url (http:// or https://)' });
+    }
+  }).transform((value) => (value.url === undefined || value.refresh !== undefined ? value : { ...value, refresh: DEFAULT_REMOTE_REFRESH_MS }));
 
   const lists = section({
     bundled: boolean().default(true).describe("Load the vendor lists shipped in camshim's lists/ folder."),
@@ -105,6 +122,15 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
       dir: string('a folder path', /./).default('/var/cache/camshim'),
       minRules: integer(0, 100_000_000).default(20_000).describe('Smaller list sets load from text in milliseconds: no cache file is written for them.'),
     }).prefault({}).describe('Compiled list cache: big lists load from it on restart.'),
+    remote: section({
+      stateDir: string('a folder path', /./).default(DEFAULT_STATE_DIR).describe('Where downloaded lists and their refresh state are kept (the unit\'s StateDirectory=).'),
+      maxShrink: number(0, 1).default(0.5).describe('A download with fewer entries than this fraction below the cached copy is refused (lists update --force takes it).'),
+      maxBytes: integer(1024, 2_000_000_000).default(64 * 1024 * 1024).describe('Largest download accepted.'),
+      connectTimeoutMs: integer(100, 600_000).default(15_000).describe('Time allowed until the response headers arrive.'),
+      timeoutMs: integer(100, 3_600_000).default(300_000).describe('Time allowed for a whole download.'),
+      maxRedirects: integer(0, 20).default(5),
+      retries: integer(0, 10).default(3).describe('Further attempts after a network error, a timeout or a 5xx/429 answer, with doubling waits.'),
+    }).prefault({}).describe('Sources given by URL: download, validation and refresh.'),
   }).prefault({});
 
   const ntpRedirect = section({
@@ -158,6 +184,7 @@ export type Config = DeepReadonly<z.output<typeof configSchema>>;
 export type GroupConfig = Config['groups'][number];
 export type UnlistedPolicy = Config['defaultGroup']['unlisted'];
 export type ListSourceConfig = Config['lists']['sources'][number];
+export type RemoteListsConfig = Config['lists']['remote'];
 export type LogLevel = Config['log']['level'];
 export type DnsRateLimitConfig = Config['dns']['rateLimit'];
 export type NtpRateLimitConfig = Config['ntp']['rateLimit'];

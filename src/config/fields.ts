@@ -126,3 +126,33 @@ export function upstreamAddress() {
   const what = 'an upstream as IP[:port] or [IPv6]:port (host names are not accepted)';
   return z.string(expecting(what)).refine((value) => typeof parseUpstreamAddress(value) !== 'string', expecting(what));
 }
+
+/** Units a duration may be written in, as milliseconds. */
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration written as `90s`, `30m`, `24h` or `7d` (or a number of seconds), as milliseconds. */
+export function duration(minMs: number, maxMs: number) {
+  const what = `a duration such as 30m, 24h or 7d, from ${minMs / 1000}s to ${maxMs / 86_400_000}d`;
+  const toMs = (value: string | number): number | undefined => {
+    if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/i.exec(value);
+    return match === null ? undefined : Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!;
+  };
+  return z.union([z.string(), z.number()], expecting(what))
+    .refine((value) => { const ms = toMs(value); return ms !== undefined && ms >= minMs && ms <= maxMs; }, expecting(what))
+    .transform((value) => Math.round(toMs(value)!));
+}
+
+/** An http:// or https:// URL, in its normal form. */
+export function httpUrl() {
+  const what = 'an http:// or https:// URL';
+  const parse = (value: string): URL | undefined => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return z.string(expecting(what)).refine((value) => parse(value) !== undefined, expecting(what)).transform((value) => parse(value)!.href);
+}

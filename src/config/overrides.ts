@@ -13,10 +13,11 @@ export interface ConfigOverrides {
   readonly resolvConf?: string;
   readonly logLevel?: string;
   readonly workers?: string;
+  readonly stateDir?: string;
 }
 
 /** Where each flag lands in the config; `append` adds to a list instead of replacing it. */
-const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly path: readonly [string, string]; readonly number?: true; readonly append?: true }> = {
+const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly path: readonly [string, string, ...string[]]; readonly number?: true; readonly append?: true }> = {
   listen: { flag: '--listen', path: ['dns', 'listen'] },
   dnsPort: { flag: '--dns-port', path: ['dns', 'port'], number: true },
   ntpPort: { flag: '--ntp-port', path: ['ntp', 'port'], number: true },
@@ -25,6 +26,7 @@ const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly pat
   resolvConf: { flag: '--resolv-conf', path: ['upstream', 'resolvConf'] },
   logLevel: { flag: '--log-level', path: ['log', 'level'] },
   workers: { flag: '--workers', path: ['dns', 'workers'], number: true },
+  stateDir: { flag: '--state-dir', path: ['lists', 'remote', 'stateDir'] },
 };
 
 /** A config path (as problems name it) that holds a flag's value. */
@@ -53,18 +55,32 @@ export function applyOverrides(document: unknown, overrides: ConfigOverrides): {
   for (const key of Object.keys(FLAGS) as (keyof ConfigOverrides)[]) {
     const value = overrides[key];
     if (value === undefined) continue;
-    const { flag, path: [sectionName, field], number, append } = FLAGS[key];
+    const { flag, path: [sectionName, ...rest], number, append } = FLAGS[key];
+    // Walk down to the mapping that holds the field, making missing levels (lists.remote.stateDir).
+    const field = rest.pop()!;
     const section = next[sectionName] ?? {};
     if (!isMapping(section)) continue;
     next[sectionName] = section;
+    let holder: Record<string, unknown> = section;
+    const parents = [sectionName];
+    let blocked = false;
+    for (const level of rest) {
+      const inner = holder[level] ?? {};
+      if (!isMapping(inner)) { blocked = true; break; }
+      holder[level] = inner;
+      holder = inner;
+      parents.push(level);
+    }
+    if (blocked) continue;
     if (append === true && key === 'blocklists') {
-      const current = Array.isArray(section[field]) ? section[field] as unknown[] : [];
-      const added = (value as readonly string[]).map((path) => ({ path }));
-      added.forEach((_, index) => origins.push({ path: `${sectionName}.${field}[${current.length + index}]`, flag }));
-      section[field] = [...current, ...added];
+      const current = Array.isArray(holder[field]) ? holder[field] as unknown[] : [];
+      // A URL is downloaded into the state folder; anything else is a file or folder.
+      const added = (value as readonly string[]).map((path) => (/^https?:\/\//i.test(path) ? { url: path } : { path }));
+      added.forEach((_, index) => origins.push({ path: `${parents.join('.')}.${field}[${current.length + index}]`, flag }));
+      holder[field] = [...current, ...added];
     } else {
-      section[field] = typeof value === 'string' ? (number === true ? numeric(value) : value) : [...value];
-      origins.push({ path: `${sectionName}.${field}`, flag });
+      holder[field] = typeof value === 'string' ? (number === true ? numeric(value) : value) : [...value];
+      origins.push({ path: `${parents.join('.')}.${field}`, flag });
     }
   }
   return { document: next, origins };

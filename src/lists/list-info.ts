@@ -12,4 +12,8 @@ export interface ListInfo {
   readonly entryCount: number;
   readonly meta: ListMeta;
   readonly modifiedAt: Date | undefined;
+  /** The groups a source was assigned to (then only those get it); undefined: every group listing "*". */
+  readonly groups?: readonly string[];
+  /** For a source given by URL: the URL (`file` is its cached copy). */
+  readonly url?: string;
 }

@@ -12,6 +12,7 @@ import { TableSink } from './table-sink.js';
 import { readFileBig } from './big-array.js';
 import { CACHE_FILE, fingerprintOf, readListCache, stampSources, writeListCache } from './list-cache.js';
 import { NeverBlockGuard } from './never-block.js';
+import { cachedListFile, remoteListName } from './remote/cache-paths.js';
 
 /** The lists/ folder shipped with camshim (dist/src/lists -> project root). */
 export const BUNDLED_LISTS_DIR = fileURLToPath(new URL('../../../lists/', import.meta.url));
@@ -31,7 +32,7 @@ export interface ListSet {
   readonly cache: { readonly status: 'hit' | 'written' | 'miss' | 'off'; readonly detail: string };
 }
 
-interface SourceFile { file: string; kind: ListKind | 'never-block'; bundled: boolean; name?: string }
+interface SourceFile { file: string; kind: ListKind | 'never-block'; bundled: boolean; name?: string; groups?: readonly string[]; url?: string }
 
 /** True when the file holds nothing but whitespace. */
 function isBlank(bytes: Uint8Array): boolean {
@@ -68,14 +69,24 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
     else if (base === 'ntp-hosts') sources.push({ file, kind: 'ntp', bundled: true });
     else if (config.lists.bundled) sources.push({ file, kind: 'block', bundled: true });
   }
+  const stateDir = path.resolve(baseDir, config.lists.remote.stateDir);
   for (const [index, source] of config.lists.sources.entries()) {
-    const resolved = path.resolve(baseDir, source.path);
+    const extra = { ...(source.groups === undefined ? {} : { groups: source.groups }) };
+    if (source.url !== undefined) {
+      // A URL source serves its last good download; start-up and reload never wait on the network.
+      const name = remoteListName(source);
+      const file = cachedListFile(stateDir, name);
+      if (await stat(file).then(() => true, () => false)) sources.push({ file, kind: source.kind, bundled: false, name, url: source.url, ...extra });
+      else warnings.push({ code: 'LIST_NOT_FETCHED', severity: 'warning', path: `lists.sources[${index}].url`, message: `${source.url} has not been downloaded yet (no ${file}); it is served once \`camshim lists update\` or the daemon's refresh fetches it` });
+      continue;
+    }
+    const resolved = path.resolve(baseDir, source.path!);
     try {
       const info = await stat(resolved);
       if (info.isDirectory()) {
-        for (const file of await listFolder(resolved)) sources.push({ file, kind: source.kind, bundled: false });
+        for (const file of await listFolder(resolved)) sources.push({ file, kind: source.kind, bundled: false, ...extra });
       } else {
-        sources.push({ file: resolved, kind: source.kind, bundled: false, ...(source.name === undefined ? {} : { name: source.name }) });
+        sources.push({ file: resolved, kind: source.kind, bundled: false, ...(source.name === undefined ? {} : { name: source.name }), ...extra });
       }
     } catch (error) {
       errors.push({ code: 'LIST_READ', file: resolved, path: `lists.sources[${index}].path`, message: `cannot read list: ${describeFsError(error)}` });
@@ -155,6 +166,8 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
     const info: ListInfo = {
       index, name, file: source.file, kind: source.kind, bundled: source.bundled,
       entryCount: scanned.count, meta: scanned.meta, modifiedAt,
+      ...(source.groups === undefined ? {} : { groups: source.groups }),
+      ...(source.url === undefined ? {} : { url: source.url }),
     };
     lists.push(info);
     byName.set(name, info);

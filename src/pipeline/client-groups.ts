@@ -40,11 +40,13 @@ export class ClientGroups {
   /** Builds groups against a list set; unknown list names are config problems with their path. */
   static build(config: Config, lists: ListSet): { groups: ClientGroups; problems: Problem[] } {
     const problems: Problem[] = [];
-    const filterFor = (names: readonly string[], ntpRedirect: boolean, path: string): MatchFilter => {
+    const filterFor = (group: string, names: readonly string[], ntpRedirect: boolean, path: string): MatchFilter => {
       const enabled = new Uint8Array(Math.max(1, lists.lists.length));
+      // A source that names its groups applies to those (and to a group naming it), not to every "*".
+      for (const list of lists.lists) if (list.groups?.includes(group) === true) enabled[list.index] = 1;
       names.forEach((name, index) => {
         if (name === '*') {
-          for (const list of lists.lists) if (list.kind !== 'ntp') enabled[list.index] = 1;
+          for (const list of lists.lists) if (list.kind !== 'ntp' && list.groups === undefined) enabled[list.index] = 1;
           return;
         }
         const list = lists.byName.get(name);
@@ -59,12 +61,18 @@ export class ClientGroups {
     };
     const defaultGroup: ClientGroup = {
       name: 'default', unlisted: config.defaultGroup.unlisted, listNames: config.defaultGroup.lists,
-      filter: filterFor(config.defaultGroup.lists, config.defaultGroup.ntpRedirect, 'defaultGroup.lists'),
+      filter: filterFor('default', config.defaultGroup.lists, config.defaultGroup.ntpRedirect, 'defaultGroup.lists'),
     };
+    const groupNames = new Set(['default', ...config.groups.map((group) => group.name)]);
+    for (const list of lists.lists) {
+      for (const group of list.groups ?? []) {
+        if (!groupNames.has(group)) problems.push({ code: 'CONFIG_INVALID', path: 'lists.sources', message: `list "${list.name}" names group "${group}", which is not defined; groups: ${[...groupNames].join(', ')}` });
+      }
+    }
     const groups = config.groups.map((group, index) => ({
       group: {
         name: group.name, unlisted: group.unlisted, listNames: group.lists,
-        filter: filterFor(group.lists, group.ntpRedirect, `groups[${index}].lists`),
+        filter: filterFor(group.name, group.lists, group.ntpRedirect, `groups[${index}].lists`),
       },
       networks: new CidrSet(group.clients),
     }));
