@@ -1,12 +1,14 @@
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { startDaemon } from '../app.js';
-import { runPrimary, workerSlot } from '../cluster/primary.js';
+import { runPrimary, WORKER_READY, workerSlot } from '../cluster/primary.js';
 import { LOG_LEVELS } from '../config/config-schema.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load-config.js';
 import type { ConfigOverrides } from '../config/overrides.js';
 import { loadListSet } from '../lists/list-set.js';
 import { CamshimError } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
+import { notifyReady, type NotifyResult } from '../service/ready-notify.js';
 import type { CommandModule } from './run-cli.js';
 import { withConfigOption } from './common-options.js';
 
@@ -75,6 +77,9 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
   }
   const started = daemon;
   process.on('SIGHUP', () => { void started.reload(); });
+  // DNS answers from here: a worker tells the primary, which tells systemd once all have.
+  if (slot !== undefined) process.send?.(WORKER_READY);
+  else void notifyReady('serving DNS').then((result) => { logNotify(logger, result); });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -110,7 +115,16 @@ async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof create
     process.stderr.write(`camshim: ${message}\n`);
     return 1;
   }
-  const code = await runPrimary({ workers: loaded.config.dns.workers, logger: root.logger });
+  const code = await runPrimary({
+    workers: loaded.config.dns.workers, logger: root.logger,
+    onAllReady: () => { void notifyReady(`serving DNS with ${loaded.config.dns.workers} workers`).then((result) => { logNotify(root.logger, result); }); },
+  });
   await root.close();
   return code;
+}
+
+function logNotify(logger: Logger, result: NotifyResult): void {
+  if (!result.sent) return;
+  if (result.ok) logger.info({ event: 'ready', detail: result.detail }, 'told systemd camshim is ready');
+  else logger.error({ event: 'ready', detail: result.detail }, `could not tell systemd camshim is ready (the unit needs NotifyAccess=all): ${result.detail}`);
 }

@@ -21,7 +21,12 @@ export interface PrimaryOptions {
   readonly maxRestartsPerMinute?: number;
   /** Time given to workers to stop before they are killed. */
   readonly stopGraceMs?: number;
+  /** Called once, when every slot's worker has said it serves (WORKER_READY). */
+  readonly onAllReady?: () => void;
 }
+
+/** The IPC message a worker sends once its DNS sockets answer. */
+export const WORKER_READY = 'camshim:ready';
 
 /** Tells a worker its slot (0..N-1); a replacement keeps the slot of the worker it replaces. */
 export const WORKER_ENV = 'CAMSHIM_WORKER_SLOT';
@@ -43,11 +48,18 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let stopping = false;
   let exitCode = 0;
   const live = new Set<Worker>();
+  const readySlots = new Set<number>();
+  let allReady = false;
 
   return new Promise<number>((resolve) => {
     const fork = (slot: number): void => {
       const worker = cluster.fork({ [WORKER_ENV]: String(slot) });
       live.add(worker);
+      worker.on('message', (message: unknown) => {
+        if (message !== WORKER_READY || allReady) return;
+        readySlots.add(slot);
+        if (readySlots.size === options.workers) { allReady = true; options.onAllReady?.(); }
+      });
       worker.on('exit', (code, signal) => {
         live.delete(worker);
         if (stopping) {
