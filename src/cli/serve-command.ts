@@ -6,9 +6,11 @@ import { LOG_LEVELS } from '../config/config-schema.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load-config.js';
 import type { ConfigOverrides } from '../config/overrides.js';
 import { loadListSet } from '../lists/list-set.js';
-import { CamshimError } from '../errors.js';
+import { CamshimError, formatProblem } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
 import { notifyReady, type NotifyResult } from '../service/ready-notify.js';
+import { daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
+import type { HttpListener } from '../http/http-server.js';
 import type { CommandModule } from './run-cli.js';
 import { withConfigOption } from './common-options.js';
 
@@ -26,6 +28,7 @@ export const serveCommand: CommandModule = {
       .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'upstream DNS server IP[:PORT] or [IPv6]:PORT (repeatable)' })
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
+      .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics and /healthz on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
       const overrides: ConfigOverrides = {
@@ -38,6 +41,7 @@ export const serveCommand: CommandModule = {
         ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
         ...(args.workers === undefined ? {} : { workers: args.workers }),
+        ...(args.http === undefined ? {} : { http: args.http }),
       };
       setResult(() => serve(args.config, overrides));
     });
@@ -62,12 +66,20 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
   process.on('SIGTERM', () => request('SIGTERM'));
   process.on('SIGINT', () => request('SIGINT'));
   let daemon;
+  let httpListener: HttpListener | undefined;
   try {
+    const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot });
     daemon = await startDaemon({
-      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger,
-      queryLog: root.queryLog(logger, slot === undefined ? {} : { worker: slot }),
+      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
+    const source = daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
+    try {
+      httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined);
+    } catch (error) {
+      await daemon.close();
+      throw error;
+    }
   } catch (error) {
     // One message on stderr (journald keeps it too); a stack only for errors we did not expect.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);
@@ -86,7 +98,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot(), ntp: started.ntp?.stats() }, 'camshim stopping');
-      void started.close().finally(async () => {
+      void Promise.all([httpListener?.close(), started.close()]).finally(async () => {
         const drained = await root.close();
         // A write stuck behind a log reader that stopped reading would keep the process alive:
         // once the exit code is set, nothing else is left to do.
@@ -106,10 +118,13 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
  * start from it in milliseconds instead of each parsing the text), then supervises the workers.
  */
 async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>): Promise<number> {
+  let serving = 0;
+  let httpListener: HttpListener | undefined;
   try {
-    await loadListSet(loaded.config, { baseDir: loaded.baseDir });
+    const lists = await loadListSet(loaded.config, { baseDir: loaded.baseDir });
+    httpListener = await startPrimaryHttp(loaded.config.http, { count: loaded.config.dns.workers, serving: () => serving }, lists.errors.map(formatProblem), root.logger);
   } catch (error) {
-    // Lists that cannot be built would fail in every worker: say it once and exit.
+    // Lists that cannot be built would fail in every worker, and a listener that cannot bind is asked for: say it once and exit.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);
     await root.close();
     process.stderr.write(`camshim: ${message}\n`);
@@ -117,8 +132,10 @@ async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof create
   }
   const code = await runPrimary({
     workers: loaded.config.dns.workers, logger: root.logger,
+    onServing: (count) => { serving = count; },
     onAllReady: () => { void notifyReady(`serving DNS with ${loaded.config.dns.workers} workers`).then((result) => { logNotify(root.logger, result); }); },
   });
+  await httpListener?.close();
   await root.close();
   return code;
 }

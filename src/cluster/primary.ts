@@ -23,6 +23,8 @@ export interface PrimaryOptions {
   readonly stopGraceMs?: number;
   /** Called once, when every slot's worker has said it serves (WORKER_READY). */
   readonly onAllReady?: () => void;
+  /** Called with the number of workers serving each time it changes (ready, or exited). */
+  readonly onServing?: (serving: number) => void;
 }
 
 /** The IPC message a worker sends once its DNS sockets answer. */
@@ -56,12 +58,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const worker = cluster.fork({ [WORKER_ENV]: String(slot) });
       live.add(worker);
       worker.on('message', (message: unknown) => {
-        if (message !== WORKER_READY || allReady) return;
+        if (message !== WORKER_READY) return;
         readySlots.add(slot);
-        if (readySlots.size === options.workers) { allReady = true; options.onAllReady?.(); }
+        options.onServing?.(readySlots.size);
+        if (!allReady && readySlots.size === options.workers) { allReady = true; options.onAllReady?.(); }
       });
       worker.on('exit', (code, signal) => {
         live.delete(worker);
+        if (readySlots.delete(slot)) options.onServing?.(readySlots.size);
         if (stopping) {
           if (live.size === 0) resolve(exitCode);
           return;

@@ -13,6 +13,7 @@ export interface ConfigOverrides {
   readonly resolvConf?: string;
   readonly logLevel?: string;
   readonly workers?: string;
+  readonly http?: string;
 }
 
 /** Where each flag lands in the config; `append` adds to a list instead of replacing it. */
@@ -25,6 +26,7 @@ const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly pat
   resolvConf: { flag: '--resolv-conf', path: ['upstream', 'resolvConf'] },
   logLevel: { flag: '--log-level', path: ['log', 'level'] },
   workers: { flag: '--workers', path: ['dns', 'workers'], number: true },
+  http: { flag: '--http', path: ['http', 'listen'] },
 };
 
 /** A config path (as problems name it) that holds a flag's value. */

@@ -5,6 +5,7 @@ import { buildError, responseLimit } from './wire/response.js';
 import { isLoggedKind } from '../log/query-events.js';
 import { createQueryLog, type QueryLog } from '../log/query-log.js';
 import { runChain } from '../pipeline/chain.js';
+import type { RuleFields } from '../lists/domain-table.js';
 import type { ClientInfo } from '../pipeline/context.js';
 import { LazyQueryContext } from '../pipeline/query-context.js';
 import type { ResolverState } from '../resolver-state.js';
@@ -16,6 +17,9 @@ import type { DnsStats } from './dns-stats.js';
  */
 export class QueryHandler {
   constructor(private current: ResolverState, private readonly logger: Logger, readonly stats: DnsStats, private readonly queryLog: QueryLog = createQueryLog(logger)) {}
+
+  /** Reused for reading a sinkholing rule's list (read at once, never kept). */
+  private readonly ruleScratch: RuleFields = { list: 0, scope: 'subtree', action: 'block', line: 0 };
 
   get state(): ResolverState { return this.current; }
 
@@ -46,7 +50,10 @@ export class QueryHandler {
     const context = new LazyQueryContext(packet, query, client, classified.allowed, classified.group, state.lists.table,
       responseLimit(query.edns, client.transport, state.config.dns.ednsPayload));
     const answer = runChain(state.chain, context);
-    this.stats.countAnswer(answer.kind);
+    this.stats.countGroupAnswer(context.group.name, answer.kind);
+    if (answer.kind === 'sinkhole' && answer.rule !== undefined) {
+      this.stats.countSinkholed(state.lists.lists[state.lists.table.readRule(answer.rule, this.ruleScratch).list]?.name ?? 'unknown');
+    }
     if (isLoggedKind(answer.kind)) {
       const response = answer.response;
       // Logged answers are made here, never forwarded: the response is a buffer.
