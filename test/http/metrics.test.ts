@@ -210,3 +210,10 @@ test('--http rejects a bad address and a port in use, naming them', async () => 
     assert.equal(await first.stop(), 0);
   }
 });
+
+test('the README lists every metric', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { PROJECT_ROOT } = await import('../helpers/daemon.js');
+  const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  for (const name of METRIC_NAMES) assert.ok(readme.includes(`| \`${name}\` |`), `README row for ${name}`);
+});
