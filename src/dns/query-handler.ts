@@ -5,7 +5,6 @@ import { buildError, responseLimit } from './wire/response.js';
 import { isLoggedKind } from '../log/query-events.js';
 import { createQueryLog, type QueryLog } from '../log/query-log.js';
 import { runChain } from '../pipeline/chain.js';
-import type { RuleFields } from '../lists/domain-table.js';
 import type { ClientInfo } from '../pipeline/context.js';
 import { LazyQueryContext } from '../pipeline/query-context.js';
 import type { ResolverState } from '../resolver-state.js';
@@ -19,7 +18,7 @@ export class QueryHandler {
   constructor(private current: ResolverState, private readonly logger: Logger, readonly stats: DnsStats, private readonly queryLog: QueryLog = createQueryLog(logger)) {}
 
   /** Reused for reading a sinkholing rule's list (read at once, never kept). */
-  private readonly ruleScratch: RuleFields = { list: 0, scope: 'subtree', action: 'block', line: 0 };
+  private readonly ruleScratch: Parameters<ResolverState['lists']['table']['readRule']>[1] = { list: 0, scope: 'subtree', action: 'block', line: 0 };
 
   get state(): ResolverState { return this.current; }
 
