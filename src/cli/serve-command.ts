@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { startDaemon } from '../app.js';
-import { runPrimary, WORKER_READY, workerSlot } from '../cluster/primary.js';
+import { runPrimary, workerSlot, type WorkerReady } from '../cluster/primary.js';
 import { LOG_LEVELS } from '../config/config-schema.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load-config.js';
 import type { ConfigOverrides } from '../config/overrides.js';
@@ -88,9 +88,14 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
     return 1;
   }
   const started = daemon;
-  process.on('SIGHUP', () => { void started.reload(); });
-  // DNS answers from here: a worker tells the primary, which tells systemd once all have.
-  if (slot !== undefined) process.send?.(WORKER_READY);
+  // DNS answers from here: a worker tells the primary, which tells systemd once all have (and
+  // serves /healthz from what the workers report, again after each applied reload).
+  const reportReady = (): void => {
+    const message: WorkerReady = { type: 'camshim:ready', listProblems: started.handler.state.lists.errors.map(formatProblem) };
+    process.send?.(message);
+  };
+  process.on('SIGHUP', () => { void started.reload().then((result) => { if (result.applied && slot !== undefined) reportReady(); }); });
+  if (slot !== undefined) reportReady();
   else void notifyReady('serving DNS').then((result) => { logNotify(logger, result); });
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -118,11 +123,11 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
  * start from it in milliseconds instead of each parsing the text), then supervises the workers.
  */
 async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>): Promise<number> {
-  let serving = 0;
+  const workers = { count: loaded.config.dns.workers, serving: 0, listProblems: [] as readonly string[] };
   let httpListener: HttpListener | undefined;
   try {
-    const lists = await loadListSet(loaded.config, { baseDir: loaded.baseDir });
-    httpListener = await startPrimaryHttp(loaded.config.http, { count: loaded.config.dns.workers, serving: () => serving }, lists.errors.map(formatProblem), root.logger);
+    await loadListSet(loaded.config, { baseDir: loaded.baseDir });
+    httpListener = await startPrimaryHttp(loaded.config.http, workers, root.logger);
   } catch (error) {
     // Lists that cannot be built would fail in every worker, and a listener that cannot bind is asked for: say it once and exit.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);
@@ -132,7 +137,7 @@ async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof create
   }
   const code = await runPrimary({
     workers: loaded.config.dns.workers, logger: root.logger,
-    onServing: (count) => { serving = count; },
+    onServing: (count, listProblems) => { workers.serving = count; workers.listProblems = listProblems; },
     onAllReady: () => { void notifyReady(`serving DNS with ${loaded.config.dns.workers} workers`).then((result) => { logNotify(root.logger, result); }); },
   });
   await httpListener?.close();

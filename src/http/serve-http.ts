@@ -40,10 +40,10 @@ export async function startDaemonHttp(http: HttpConfig, daemon: Daemon, source: 
 }
 
 /** The `--workers` primary: the listener, with every worker's figures summed and the workers' readiness as health. */
-export async function startPrimaryHttp(http: HttpConfig, workers: { readonly count: number; serving(): number }, listErrors: readonly string[], logger: Logger): Promise<HttpListener | undefined> {
+export async function startPrimaryHttp(http: HttpConfig, workers: { readonly count: number; readonly serving: number; readonly listProblems: readonly string[] }, logger: Logger): Promise<HttpListener | undefined> {
   if (http.listen === undefined) return undefined;
   return startHttpListener(http.listen, http.allow, {
     metrics: clusterMetricsReader(),
-    health: () => clusterHealth(workers.serving(), workers.count, listErrors),
+    health: () => clusterHealth(workers.serving, workers.count, workers.listProblems),
   }, logger);
 }

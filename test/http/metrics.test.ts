@@ -217,3 +217,41 @@ test('the README lists every metric', async () => {
   const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
   for (const name of METRIC_NAMES) assert.ok(readme.includes(`| \`${name}\` |`), `README row for ${name}`);
 });
+
+for (const workers of [1, 2]) {
+  test(`--workers ${workers}: /healthz is 503 while a list is missing, 200 once a reload loads it`, { timeout: 60_000 }, async () => {
+    const dir = await tempDir({
+      'vendor.list': 'cloud.vendor.example\n',
+      'config.yaml': `
+lists:
+  bundled: false
+  sources: [{ path: vendor.list }, { path: later.list }]
+defaultGroup: { lists: ["*"], unlisted: nxdomain }
+dns: { tcp: { enabled: false } }
+`,
+    });
+    const daemon = await startDaemon(['--config', path.join(dir, 'config.yaml'), '--listen', '127.0.0.1', '--workers', String(workers), '--http', '127.0.0.1:0'], { timeoutMs: 20_000 });
+    try {
+      const url = await httpUrl(daemon);
+      // With workers, the primary hears from each as it starts: wait (bounded) until both have.
+      let health = await get(`${url}/healthz`);
+      for (let wait = 0; wait < 100 && (!/list not loaded/.test(health.body) || /workers answering/.test(health.body)); wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        health = await get(`${url}/healthz`);
+      }
+      assert.equal(health.status, 503);
+      assert.match(health.body, /^list not loaded: .*later\.list/m);
+      assert.doesNotMatch(health.body, /workers answering/);
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(path.join(dir, 'later.list'), 'other.vendor.example\n');
+      daemon.process.kill('SIGHUP');
+      for (let wait = 0; wait < 100 && health.status !== 200; wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        health = await get(`${url}/healthz`);
+      }
+      assert.deepEqual([health.status, health.body], [200, 'ok\n']);
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+    }
+  });
+}
