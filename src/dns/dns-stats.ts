@@ -42,6 +42,11 @@ export class DnsStats {
   countSinkholed(list: string): void {
     this.sinkholedByList.set(list, (this.sinkholedByList.get(list) ?? 0) + 1);
   }
+
+  /** For the stop log line: the maps as plain objects (JSON would write a Map as {}). */
+  toJSON(): object {
+    return { ...this, answersByGroup: Object.fromEntries(this.answersByGroup), sinkholedByList: Object.fromEntries(this.sinkholedByList) };
+  }
 }
 
 function noAnswers(): Record<AnswerKind, number> {
