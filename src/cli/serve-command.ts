@@ -8,7 +8,7 @@ import type { ConfigOverrides } from '../config/overrides.js';
 import { loadListSet } from '../lists/list-set.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
-import { notifyReady, type NotifyResult } from '../service/ready-notify.js';
+import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
 import { daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
 import type { HttpListener } from '../http/http-server.js';
 import type { CommandModule } from './run-cli.js';
@@ -94,9 +94,11 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
     const message: WorkerReady = { type: 'camshim:ready', listProblems: started.handler.state.lists.errors.map(formatProblem) };
     process.send?.(message);
   };
-  process.on('SIGHUP', () => { void started.reload().then((result) => { if (result.applied && slot !== undefined) reportReady(); }); });
-  if (slot !== undefined) reportReady();
-  else void notifyReady('serving DNS').then((result) => { logNotify(logger, result); });
+  process.on('SIGHUP', () => { void started.reload().then((result) => { if (result.applied && slot !== undefined && started.sockets.length > 0) reportReady(); }); });
+  void whenServing(() => started.sockets.length > 0).then(() => {
+    if (slot !== undefined) reportReady();
+    else void notifyReady('serving DNS').then((result) => { logNotify(logger, result); });
+  });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

@@ -42,3 +42,22 @@ export async function notifyReady(status: string, options: {
   const result = await run('systemd-notify', ['--ready', `--pid=${options.pid ?? process.pid}`, `--status=${status}`], NOTIFY_TIMEOUT_MS);
   return { sent: true, ok: result.ok, detail: result.ok ? `READY=1 sent to ${socket}` : result.detail };
 }
+
+/**
+ * Resolves once `serving()` is true: at once when it already is, else checked every
+ * `intervalMs` (the sockets follow the machine's addresses, which camshim re-reads on its own
+ * poll). A daemon whose listen addresses are not on the machine yet (a VLAN interface that comes
+ * up later) is not ready until one is: until then DNS does not answer. The timer does not keep
+ * the process alive.
+ */
+export function whenServing(serving: () => boolean, intervalMs = 500): Promise<void> {
+  if (serving()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (!serving()) return;
+      clearInterval(timer);
+      resolve();
+    }, intervalMs);
+    timer.unref();
+  });
+}

@@ -80,3 +80,28 @@ test('serve without NOTIFY_SOCKET sends nothing and logs no ready line', async (
     assert.equal(await daemon.stop(), 0);
   }
 });
+
+test('serve says READY=1 only once a listen address appears and DNS answers on it', { skip }, async (t) => {
+  const { privateNetUnavailable, enterNet } = await import('../helpers/netns.js');
+  const why = process.getuid?.() !== 0 ? 'needs root (lo is brought up from outside the namespace)' : await privateNetUnavailable();
+  if (why !== null) { t.skip(why); return; }
+  const dir = await tempDir({ 'vendor.list': 'cloud.vendor.example\n', 'config.yaml': CONFIG });
+  const notify = await fakeNotifySocket(dir);
+  // A namespace whose lo is still down: 127.0.0.1 is not on the "machine" yet.
+  const daemon = await startDaemon(['--config', path.join(dir, 'config.yaml'), '--listen', '127.0.0.1'], {
+    env: { NOTIFY_SOCKET: notify.path },
+    wrap: (command, args) => ['unshare', ['-n', command, ...args]],
+  });
+  try {
+    assert.deepEqual(daemon.endpoints, [], 'no DNS socket yet');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(notify.messages.filter((m) => m.includes('READY=1')).length, 0, 'not ready while DNS cannot answer');
+    const [command, args] = enterNet(daemon.process.pid!, 'ip', ['link', 'set', 'lo', 'up']);
+    execFileSync(command, args);
+    await daemon.waitForLog((line) => line.event === 'listen', 10_000, 0);
+    await notify.waitFor('READY=1', 10_000);
+  } finally {
+    assert.equal(await daemon.stop(), 0);
+    notify.close();
+  }
+});
