@@ -21,7 +21,7 @@ declare -A provider=(
   [dnsmasq]=dnsmasq-base [unbound]=unbound
   [chronyd]=chrony [chronyc]=chrony [ntpdig]=ntpsec-ntpdig [sntp]=sntp
   [nft]=nftables [ip]=iproute2 [unshare]=util-linux [nsenter]=util-linux [setpriv]=util-linux
-  [busybox]=busybox
+  [busybox]=busybox [systemd-analyze]=systemd [systemd-notify]=systemd [python3]=python3
 )
 # What .ci/build-busybox-ntpd.sh needs to build busybox's ntpd applet from Debian's source package (it can
 # install them itself, but only here do they come after an apt-get update, which a fresh machine needs).

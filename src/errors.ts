@@ -39,7 +39,8 @@ export type ErrorCode =
   | 'CLIENTS_LEASE_READ'
   | 'CLIENTS_LEASE_LINES'
   | 'CLIENTS_NEIGHBOUR_READ'
-  | 'CLIENTS_LIMIT';
+  | 'CLIENTS_LIMIT'
+  | 'HTTP_BIND';
 
 export interface ErrorContext {
   readonly file?: string;

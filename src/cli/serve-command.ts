@@ -1,14 +1,18 @@
+import type { Logger } from 'pino';
 import { startDaemon } from '../app.js';
-import { runPrimary, workerSlot } from '../cluster/primary.js';
+import { runPrimary, workerSlot, type WorkerReady } from '../cluster/primary.js';
 import { LOG_LEVELS } from '../config/config-schema.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load-config.js';
 import type { ConfigOverrides } from '../config/overrides.js';
 import { loadListSet } from '../lists/list-set.js';
-import { CamshimError } from '../errors.js';
+import { CamshimError, formatProblem } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
 import type { CommandModule } from './command-module.js';
 import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 import { removePidFile, writePidFile } from './pid-file.js';
+import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
+import { daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
+import type { HttpListener } from '../http/http-server.js';
 
 /**
  * The flags are taken as text: the config schema checks them with the file (one set of rules,
@@ -24,6 +28,7 @@ export const serveCommand: CommandModule = {
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
       .option('pid-file', { type: 'string', requiresArg: true, describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' })
+      .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics and /healthz on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
       const overrides: ConfigOverrides = {
@@ -35,6 +40,7 @@ export const serveCommand: CommandModule = {
         ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
         ...(args.workers === undefined ? {} : { workers: args.workers }),
+        ...(args.http === undefined ? {} : { http: args.http }),
       };
       setResult(() => serve(args.config, overrides, args['pid-file']));
     });
@@ -59,12 +65,20 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   process.on('SIGTERM', () => request('SIGTERM'));
   process.on('SIGINT', () => request('SIGINT'));
   let daemon;
+  let httpListener: HttpListener | undefined;
   try {
+    const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot });
     daemon = await startDaemon({
-      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger,
-      queryLog: root.queryLog(logger, slot === undefined ? {} : { worker: slot }),
+      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
+    const source = daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
+    try {
+      httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined);
+    } catch (error) {
+      await daemon.close();
+      throw error;
+    }
   } catch (error) {
     // One message on stderr (journald keeps it too); a stack only for errors we did not expect.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);
@@ -73,16 +87,26 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
     return 1;
   }
   const started = daemon;
-  process.on('SIGHUP', () => { void started.reload(); });
   // Only the process that takes SIGHUP writes it (a cluster worker does not).
   if (pidFile !== undefined && slot === undefined) await writePidFile(pidFile);
+  // DNS answers from here: a worker tells the primary, which tells systemd once all have (and
+  // serves /healthz from what the workers report, again after each applied reload).
+  const reportReady = (): void => {
+    const message: WorkerReady = { type: 'camshim:ready', listProblems: started.handler.state.lists.errors.map(formatProblem) };
+    process.send?.(message);
+  };
+  process.on('SIGHUP', () => { void started.reload().then((result) => { if (result.applied && slot !== undefined && started.sockets.length > 0) reportReady(); }); });
+  void whenServing(() => started.sockets.length > 0).then(() => {
+    if (slot !== undefined) reportReady();
+    else void notifyReady('serving DNS').then((result) => { logNotify(logger, result); });
+  });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'stop', signal, stats: started.handler.stats, upstream: started.upstream.statsSnapshot(), ntp: started.ntp?.stats() }, 'camshim stopping');
-      void started.close().finally(async () => {
+      void Promise.all([httpListener?.close(), started.close()]).finally(async () => {
         if (pidFile !== undefined && slot === undefined) await removePidFile(pidFile).catch(() => undefined);
         const drained = await root.close();
         // A write stuck behind a log reader that stopped reading would keep the process alive:
@@ -103,10 +127,13 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
  * start from it in milliseconds instead of each parsing the text), then supervises the workers.
  */
 async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>, pidFile: string | undefined): Promise<number> {
+  const workers = { count: loaded.config.dns.workers, serving: 0, listProblems: [] as readonly string[] };
+  let httpListener: HttpListener | undefined;
   try {
     await loadListSet(loaded.config, { baseDir: loaded.baseDir });
+    httpListener = await startPrimaryHttp(loaded.config.http, workers, root.logger);
   } catch (error) {
-    // Lists that cannot be built would fail in every worker: say it once and exit.
+    // Lists that cannot be built would fail in every worker, and a listener that cannot bind is asked for: say it once and exit.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);
     await root.close();
     process.stderr.write(`camshim: ${message}\n`);
@@ -114,8 +141,19 @@ async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof create
   }
   // The primary takes SIGHUP and passes it to the workers: its pid is the one to signal.
   if (pidFile !== undefined) await writePidFile(pidFile);
-  const code = await runPrimary({ workers: loaded.config.dns.workers, logger: root.logger });
+  const code = await runPrimary({
+    workers: loaded.config.dns.workers, logger: root.logger,
+    onServing: (count, listProblems) => { workers.serving = count; workers.listProblems = listProblems; },
+    onAllReady: () => { void notifyReady(`serving DNS with ${loaded.config.dns.workers} workers`).then((result) => { logNotify(root.logger, result); }); },
+  });
   if (pidFile !== undefined) await removePidFile(pidFile).catch(() => undefined);
+  await httpListener?.close();
   await root.close();
   return code;
+}
+
+function logNotify(logger: Logger, result: NotifyResult): void {
+  if (!result.sent) return;
+  if (result.ok) logger.info({ event: 'ready', detail: result.detail }, 'told systemd camshim is ready');
+  else logger.error({ event: 'ready', detail: result.detail }, `could not tell systemd camshim is ready (the unit needs NotifyAccess=all): ${result.detail}`);
 }

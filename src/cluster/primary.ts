@@ -21,6 +21,24 @@ export interface PrimaryOptions {
   readonly maxRestartsPerMinute?: number;
   /** Time given to workers to stop before they are killed. */
   readonly stopGraceMs?: number;
+  /** Called once, when every slot's worker has said it serves (a WorkerReady message). */
+  readonly onAllReady?: () => void;
+  /**
+   * Called whenever a worker starts serving, reloads or exits: how many serve, and the problems
+   * of the list sets they serve (each problem once).
+   */
+  readonly onServing?: (serving: number, listProblems: readonly string[]) => void;
+}
+
+/**
+ * The IPC message a worker sends once its DNS sockets answer, and again after each applied
+ * reload: the problems of the list set it serves (a list left out at start-up).
+ */
+export interface WorkerReady { readonly type: 'camshim:ready'; readonly listProblems: readonly string[] }
+
+function isWorkerReady(message: unknown): message is WorkerReady {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'camshim:ready'
+    && Array.isArray((message as { listProblems?: unknown }).listProblems);
 }
 
 /** Tells a worker its slot (0..N-1); a replacement keeps the slot of the worker it replaces. */
@@ -43,13 +61,24 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let stopping = false;
   let exitCode = 0;
   const live = new Set<Worker>();
+  /** Serving slots -> the problems of the list set each serves. */
+  const readySlots = new Map<number, readonly string[]>();
+  const serving = (): void => { options.onServing?.(readySlots.size, [...new Set([...readySlots.values()].flat())]); };
+  let allReady = false;
 
   return new Promise<number>((resolve) => {
     const fork = (slot: number): void => {
       const worker = cluster.fork({ [WORKER_ENV]: String(slot) });
       live.add(worker);
+      worker.on('message', (message: unknown) => {
+        if (!isWorkerReady(message)) return;
+        readySlots.set(slot, message.listProblems.map(String));
+        serving();
+        if (!allReady && readySlots.size === options.workers) { allReady = true; options.onAllReady?.(); }
+      });
       worker.on('exit', (code, signal) => {
         live.delete(worker);
+        if (readySlots.delete(slot)) serving();
         if (stopping) {
           if (live.size === 0) resolve(exitCode);
           return;

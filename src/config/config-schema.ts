@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_EDNS_PAYLOAD } from '../wire/constants.js';
 import type { DeepReadonly } from './deep-freeze.js';
+import { httpSection } from './http-section.js';
 import {
   boolean, cidr, domainName, duration, httpUrl, integer, ipAddress, ipv4Address, ipv6Address, list, name, number, oneOf, port, section, string,
   upstreamAddress,
@@ -174,6 +175,7 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
     dns, access, groups,
     defaultGroup: section(groupPolicy).prefault({}).describe('Policy for clients in no group.'),
     lists, ntpRedirect, ntp, upstream, log,
+    http: httpSection(options),
   });
 }
 
@@ -188,3 +190,4 @@ export type RemoteListsConfig = Config['lists']['remote'];
 export type LogLevel = Config['log']['level'];
 export type DnsRateLimitConfig = Config['dns']['rateLimit'];
 export type NtpRateLimitConfig = Config['ntp']['rateLimit'];
+export type HttpConfig = Config['http'];

@@ -14,6 +14,7 @@ export interface ConfigOverrides {
   readonly logLevel?: string;
   readonly workers?: string;
   readonly stateDir?: string;
+  readonly http?: string;
 }
 
 /** Where each flag lands in the config; `append` adds to a list instead of replacing it. */
@@ -27,6 +28,7 @@ const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly pat
   logLevel: { flag: '--log-level', path: ['log', 'level'] },
   workers: { flag: '--workers', path: ['dns', 'workers'], number: true },
   stateDir: { flag: '--state-dir', path: ['lists', 'remote', 'stateDir'] },
+  http: { flag: '--http', path: ['http', 'listen'] },
 };
 
 /** A config path (as problems name it) that holds a flag's value. */

@@ -16,6 +16,8 @@ export interface QueryLog {
   flush(): void;
   /** Writes out what is held and lets go of the log destination. */
   close(): void;
+  /** Lines not written because they were repeats collapsed into a `storm` line (counted as each storm line is written). */
+  collapsed(): number;
 }
 
 /** What writes a query's own line (the storm collapser decides which queries get one). */
@@ -68,6 +70,7 @@ export function createQueryLog(logger: Logger, channel?: QueryLogChannel, storm:
  */
 class CollapsingQueryLog implements QueryLog {
   private readonly storms: StormCollapser;
+  private collapsedLines = 0;
 
   constructor(private readonly logger: Logger, private readonly lines: LineWriter, options: StormOptions, timers?: StormTimers) {
     this.storms = new StormCollapser(options, (query) => lines.record(query), (summary) => this.writeStorm(summary), lines.now, timers);
@@ -83,12 +86,15 @@ class CollapsingQueryLog implements QueryLog {
 
   flush(): void { this.storms.flush(); }
 
+  collapsed(): number { return this.collapsedLines; }
+
   close(): void {
     this.storms.flush();
     this.lines.close();
   }
 
   private writeStorm(summary: StormSummary): void {
+    this.collapsedLines += summary.count;
     const { event, ...fields } = queryEvent(summary.query);
     this.logger.info({
       event: 'storm', of: event, ...fields, count: summary.count,

@@ -1,15 +1,24 @@
 /**
  * Is the host clock synchronised? Asks, in order, the sources a Linux router
- * may have, and takes the first definite answer:
+ * may have, and takes the first definite answer. The order puts first what
+ * works inside the systemd unit's sandbox and needs no extra process:
  *
- * 1. `chronyc -n -c tracking` — chronyd's own view, with leap status,
- *    reference ID, reference time, root delay and root dispersion;
- * 2. `/run/systemd/timesync/synchronized` — systemd-timesyncd touches it on
- *    every successful sync (its mtime is the last update); absence says nothing;
- * 3. `timedatectl show -p NTPSynchronized --value` — the kernel flag via systemd;
- * 4. adjtimex(2) — the kernel's STA_UNSYNC flag and max error, read through
- *    python3's ctypes (Node has no binding). The kernel flag is what every NTP
- *    daemon on the host (or the container's host) maintains.
+ * 1. `/run/systemd/timesync/synchronized` — systemd-timesyncd touches it on
+ *    every successful sync (its mtime is the last update); absence says nothing.
+ *    A file read: no process, no system call the sandbox filters.
+ * 2. `chronyc -n -c tracking` — chronyd's own view, with leap status,
+ *    reference ID, reference time, root delay and root dispersion, over
+ *    chronyd's unix command socket (a datagram socket, which Node cannot open,
+ *    hence chronyc). Works under the unit: AF_UNIX is allowed.
+ * 3. `timedatectl show -p NTPSynchronized --value` — the kernel's sync flag, read
+ *    by systemd-timedated outside the sandbox and asked over D-Bus. This is how
+ *    ntpd, ntpsec, openntpd and busybox ntpd are seen under the unit: each of
+ *    them keeps the kernel flag, and the unit's ProtectClock=yes keeps camshim
+ *    from reading it itself.
+ * 4. adjtimex(2) — the same kernel flag and max error, read through python3's
+ *    ctypes (Node has no binding). For hosts without systemd (OpenWrt and the
+ *    like, where camshim runs outside any sandbox). Under ProtectClock=yes the
+ *    seccomp filter refuses the call with EPERM, and the answer says so.
  *
  * None answering gives `unknown` (containers without systemd or python).
  * Everything here is I/O at the edge; the parsers are pure and exported for
@@ -147,7 +156,7 @@ const TIME_ERROR = 5;
 /** The kernel's ceiling for maxerror (16 s, in µs): the clock is then unsynchronised. */
 const NTP_PHASE_LIMIT_US = 16_000_000;
 
-/** Prints "<return> <status> <maxerror µs> <esterror µs>" from adjtimex(2) with modes=0 (read-only). */
+/** Prints "<return> <status> <maxerror µs> <esterror µs> <errno>" from adjtimex(2) with modes=0 (read-only). */
 export const ADJTIMEX_PY = [
   'import ctypes, ctypes.util',
   'class T(ctypes.Structure):',
@@ -155,11 +164,23 @@ export const ADJTIMEX_PY = [
   'libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)',
   't = T()',
   'r = libc.adjtimex(ctypes.byref(t))',
-  'print(r, t.status, t.maxerror, t.esterror)',
+  'print(r, t.status, t.maxerror, t.esterror, ctypes.get_errno() if r < 0 else 0)',
 ].join('\n');
 
+const EPERM = 1;
+
+/** Why adjtimex(2) gave no answer, from the probe's output; null when it answered or the output is not the probe's. */
+export function adjtimexFailure(output: string): string | null {
+  const m = /^(-?\d+) -?\d+ -?\d+ -?\d+ (\d+)\s*$/.exec(output.trim());
+  if (m === null || Number(m[1]) >= 0) return null;
+  const errno = Number(m[2]);
+  return errno === EPERM
+    ? 'adjtimex refused (EPERM): a seccomp filter such as the unit\'s ProtectClock=yes blocks it'
+    : `adjtimex failed (errno ${errno})`;
+}
+
 export function parseAdjtimex(output: string): HostSync | null {
-  const m = /^(-?\d+) (-?\d+) (-?\d+) (-?\d+)\s*$/.exec(output.trim());
+  const m = /^(-?\d+) (-?\d+) (-?\d+) (-?\d+)(?: \d+)?\s*$/.exec(output.trim());
   if (m === null) return null;
   const ret = Number(m[1]);
   const status = Number(m[2]);
@@ -197,11 +218,6 @@ export function createHostSyncProbe(env: ProbeEnv = realProbeEnv, options: Parti
   return async () => {
     const notes: string[] = [];
     try {
-      const chrony = await env.run('chronyc', chronycArgs, timeoutMs);
-      const parsed = chrony.ok ? parseChronycTracking(chrony.stdout) : null;
-      if (parsed !== null) return parsed;
-      notes.push(`chronyc: ${chrony.ok ? 'unparsable output' : chrony.failure}`);
-
       const mtime = await env.mtimeMs(TIMESYNCD_FLAG_FILE);
       if (mtime !== null) {
         return {
@@ -213,6 +229,11 @@ export function createHostSyncProbe(env: ProbeEnv = realProbeEnv, options: Parti
       }
       notes.push('timesyncd: no flag file');
 
+      const chrony = await env.run('chronyc', chronycArgs, timeoutMs);
+      const parsed = chrony.ok ? parseChronycTracking(chrony.stdout) : null;
+      if (parsed !== null) return parsed;
+      notes.push(`chronyc: ${chrony.ok ? 'unparsable output' : chrony.failure}`);
+
       const tdc = await env.run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], timeoutMs);
       const tdcParsed = tdc.ok ? parseTimedatectl(tdc.stdout) : null;
       if (tdcParsed !== null) return tdcParsed;
@@ -222,7 +243,7 @@ export function createHostSyncProbe(env: ProbeEnv = realProbeEnv, options: Parti
         const adj = await env.run('python3', ['-c', ADJTIMEX_PY], timeoutMs);
         const adjParsed = adj.ok ? parseAdjtimex(adj.stdout) : null;
         if (adjParsed !== null) return adjParsed;
-        notes.push(`adjtimex: ${adj.ok ? 'unparsable output' : adj.failure}`);
+        notes.push(`adjtimex: ${adj.ok ? adjtimexFailure(adj.stdout) ?? 'unparsable output' : adj.failure}`);
       }
     } catch (err) {
       notes.push(`probe error: ${err instanceof Error ? err.message : String(err)}`);

@@ -17,6 +17,9 @@ import type { DnsStats } from './dns-stats.js';
 export class QueryHandler {
   constructor(private current: ResolverState, private readonly logger: Logger, readonly stats: DnsStats, private readonly queryLog: QueryLog = createQueryLog(logger)) {}
 
+  /** Reused for reading a sinkholing rule's list (read at once, never kept). */
+  private readonly ruleScratch: Parameters<ResolverState['lists']['table']['readRule']>[1] = { list: 0, scope: 'subtree', action: 'block', line: 0 };
+
   get state(): ResolverState { return this.current; }
 
   /** Swaps in a new state in one step; queries already running finish with the old one. */
@@ -73,7 +76,10 @@ export class QueryHandler {
     const context = new LazyQueryContext(packet, query, client, classified.allowed, classified.group, state.lists.table,
       responseLimit(query.edns, client.transport, state.config.dns.ednsPayload));
     const answer = runChain(state.chain, context);
-    this.stats.countAnswer(answer.kind);
+    this.stats.countGroupAnswer(context.group.name, answer.kind);
+    if (answer.kind === 'sinkhole' && answer.rule !== undefined) {
+      this.stats.countSinkholed(state.lists.lists[state.lists.table.readRule(answer.rule, this.ruleScratch).list]?.name ?? 'unknown');
+    }
     if (isLoggedKind(answer.kind)) {
       // Logged answers are camshim's own: their decision record carries the rcode (and a redirect's address).
       if (this.queryLog.enabled && answer.rcode !== undefined) {

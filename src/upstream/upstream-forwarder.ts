@@ -279,8 +279,10 @@ export class UpstreamForwarder implements Forwarder {
         const counters = this.stats.counters(upstream.label);
         counters.queries++;
         const phase: { tcp: boolean } = { tcp: false };
+        const sentAt = this.now();
         try {
-          const exchanged = await this.attempt(upstream, question, dnssecOk, checkingDisabled, this.now() + slice, phase);
+          const exchanged = await this.attempt(upstream, question, dnssecOk, checkingDisabled, sentAt + slice, phase);
+          this.stats.onLatency(upstream.label, (this.now() - sentAt) / 1000);
           this.health.success(upstream.label);
           const policy = cachePolicy(exchanged.reply, exchanged.scan, settings.clamp);
           const rcode = exchanged.scan.rcode;

@@ -34,6 +34,8 @@ export class UpstreamStats {
   /** Client queries that arrived before the upstreams were chosen at start and waited for that. */
   waitedForStart = 0;
   readonly upstreams = new Map<string, UpstreamCounters>();
+  /** Told each answered exchange's time (s) by upstream label; metrics set it, others leave it a no-op. */
+  onLatency: (upstream: string, seconds: number) => void = () => undefined;
 
   counters(label: string): UpstreamCounters {
     let counters = this.upstreams.get(label);

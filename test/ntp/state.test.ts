@@ -6,6 +6,7 @@ import {
   createHostSyncProbe,
   decimalSecondsToNs,
   parseAdjtimex,
+  adjtimexFailure,
   parseChronycTracking,
   parseTimedatectl,
   type ProbeEnv,
@@ -44,6 +45,8 @@ describe('sync status parsers', () => {
     assert.equal(ok?.rootDispersion, 0.012);
     assert.equal(parseAdjtimex('1 8209 12000 500')?.leap, 1); // STA_INS
     assert.equal(parseAdjtimex('garbage'), null);
+    assert.equal(parseAdjtimex('0 8193 12000 500 0')?.status, 'synchronised', 'with the errno field');
+    assert.equal(parseAdjtimex('-1 0 0 0 1'), null, 'a refused call says nothing');
   });
   it('converts decimal seconds to ns exactly', () => {
     assert.equal(decimalSecondsToNs('1767225590.123456789123'), 1_767_225_590_123_456_789n);
@@ -73,7 +76,26 @@ describe('host sync probe', () => {
     const env = fakeEnv({ chronyc: { ok: true, stdout: CHRONY_SYNCED, failure: '' } });
     const s = await createHostSyncProbe(env)();
     assert.equal(s.source, 'chronyc');
-    assert.deepEqual(env.calls, ['chronyc']);
+    assert.deepEqual(env.calls, ['stat', 'chronyc']);
+  });
+  it('reads timesyncd\'s flag file first: no process, nothing the sandbox filters', async () => {
+    const env = fakeEnv({ chronyc: { ok: true, stdout: CHRONY_SYNCED, failure: '' } }, 1_767_225_000_000);
+    const s = await createHostSyncProbe(env)();
+    assert.equal(s.source, 'timesyncd');
+    assert.deepEqual(env.calls, ['stat']);
+  });
+  it('under ProtectClock=yes: timedatectl answers for ntpd and the like; a refused adjtimex is named', async () => {
+    // What the unit's sandbox leaves: no timesyncd file, no chronyd, adjtimex refused by seccomp.
+    const refused = { ok: true, stdout: '-1 0 0 0 1\n', failure: '' };
+    const viaTimedated = fakeEnv({ timedatectl: { ok: true, stdout: 'yes\n', failure: '' }, python3: refused });
+    const s = await createHostSyncProbe(viaTimedated)();
+    assert.deepEqual([s.status, s.source], ['synchronised', 'timedatectl']);
+    assert.deepEqual(viaTimedated.calls, ['stat', 'chronyc', 'timedatectl']);
+    const nothing = await createHostSyncProbe(fakeEnv({ python3: refused }))();
+    assert.equal(nothing.status, 'unknown');
+    assert.match(nothing.detail, /adjtimex refused \(EPERM\): a seccomp filter such as the unit's ProtectClock=yes blocks it/);
+    assert.equal(adjtimexFailure('-1 0 0 0 22'), 'adjtimex failed (errno 22)');
+    assert.equal(adjtimexFailure('0 8193 12000 500 0'), null);
   });
   it('falls through to timesyncd, then timedatectl, then adjtimex', async () => {
     const flag = await createHostSyncProbe(fakeEnv({}, 1_767_225_000_000))();
@@ -91,7 +113,7 @@ describe('host sync probe', () => {
     assert.equal(s.status, 'unknown');
     assert.match(s.detail, /chronyc: exit 1/);
     assert.match(s.detail, /adjtimex: ENOENT/);
-    assert.deepEqual(env.calls, ['chronyc', 'stat', 'timedatectl', 'python3']);
+    assert.deepEqual(env.calls, ['stat', 'chronyc', 'timedatectl', 'python3']);
   });
   it('runs for real without throwing (whatever this machine says)', async () => {
     const s = await createHostSyncProbe()();
