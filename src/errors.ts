@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'CLIENTS_LEASE_READ'
   | 'CLIENTS_LEASE_LINES'
   | 'CLIENTS_NEIGHBOUR_READ'
-  | 'CLIENTS_LIMIT';
+  | 'CLIENTS_LIMIT'
+  | 'LOG_FILE_OPEN';
 
 export interface ErrorContext {
   readonly file?: string;

@@ -7,6 +7,7 @@ import type { ConfigOverrides } from '../config/overrides.js';
 import { loadListSet } from '../lists/list-set.js';
 import { CamshimError } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
+import { openLogOutput, stormOptions } from '../log/log-output.js';
 import type { CommandModule } from './run-cli.js';
 import { withConfigOption } from './common-options.js';
 
@@ -24,6 +25,7 @@ export const serveCommand: CommandModule = {
       .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'upstream DNS server IP[:PORT] or [IPv6]:PORT (repeatable)' })
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
+      .option('log-format', { type: 'string', requiresArg: true, describe: 'log lines as json or pretty (default auto: pretty on a terminal, else json); overrides log.format' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
       const overrides: ConfigOverrides = {
@@ -35,6 +37,7 @@ export const serveCommand: CommandModule = {
         ...(args.upstream === undefined ? {} : { upstreams: args.upstream }),
         ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
+        ...(args['log-format'] === undefined ? {} : { logFormat: args['log-format'] }),
         ...(args.workers === undefined ? {} : { workers: args.workers }),
       };
       setResult(() => serve(args.config, overrides));
@@ -48,7 +51,9 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
   const loadOptions: LoadOptions = { ephemeralPorts: process.env.CAMSHIM_TEST_EPHEMERAL_PORTS === '1' };
   // Read and checked once; a problem ends here (runCli: exit code 2 for a bad flag, 1 for a bad file).
   const loaded = await loadConfig(configFile, overrides, loadOptions);
-  const root = createRootLogger(loaded.config.log.level);
+  // A log file that cannot be opened ends here too (LOG_FILE_OPEN, exit code 1).
+  const output = await openLogOutput(loaded.config.log, loaded.baseDir);
+  const root = createRootLogger(loaded.config.log.level, output.destination, { format: output.format, colour: output.colour });
   const slot = workerSlot();
   if (slot === undefined && loaded.config.dns.workers > 1) return servePrimary(loaded, root);
   const logger = slot === undefined ? root.logger : root.logger.child({ worker: slot });
@@ -63,7 +68,8 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides)
   try {
     daemon = await startDaemon({
       loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger,
-      queryLog: root.queryLog(logger, slot === undefined ? {} : { worker: slot }),
+      queryLog: root.queryLog(logger, slot === undefined ? {} : { worker: slot }, stormOptions(loaded.config.log)),
+      logOutput: output.description,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
   } catch (error) {

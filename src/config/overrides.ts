@@ -12,6 +12,7 @@ export interface ConfigOverrides {
   readonly upstreams?: readonly string[];
   readonly resolvConf?: string;
   readonly logLevel?: string;
+  readonly logFormat?: string;
   readonly workers?: string;
 }
 
@@ -24,6 +25,7 @@ const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly pat
   upstreams: { flag: '--upstream', path: ['upstream', 'servers'] },
   resolvConf: { flag: '--resolv-conf', path: ['upstream', 'resolvConf'] },
   logLevel: { flag: '--log-level', path: ['log', 'level'] },
+  logFormat: { flag: '--log-format', path: ['log', 'format'] },
   workers: { flag: '--workers', path: ['dns', 'workers'], number: true },
 };
 

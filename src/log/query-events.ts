@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import type { ClientInfo } from '../clients/index.js';
 import { RCode, rcodeName, typeName } from '../dns/wire/constants.js';
 import type { ListSet } from '../lists/list-set.js';
 import { ruleText } from '../lists/rule.js';
@@ -24,12 +25,16 @@ export interface LoggedQuery {
   readonly lists: ListSet;
   readonly rule: number | undefined;
   readonly response: Uint8Array;
+  /** The client's MAC and name from the client directory, when known (looked up only for lines that are written). */
+  readonly who?: ClientInfo | undefined;
 }
 
 /** The fields of a sinkhole-log line, in the order they are written. */
 export interface QueryEvent {
   readonly event: LoggedKind;
   readonly client: string;
+  readonly mac?: string;
+  readonly host?: string;
   readonly name: string;
   readonly type: string;
   readonly group: string;
@@ -77,6 +82,8 @@ export function queryEvent(record: LoggedQuery): QueryEvent {
   return {
     event: record.kind,
     client: record.client,
+    ...(record.who?.mac === undefined ? {} : { mac: record.who.mac }),
+    ...(record.who?.name === undefined ? {} : { host: record.who.name }),
     name: record.name,
     type: typeName(record.qtype),
     group: record.group,

@@ -207,7 +207,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
     const next = computeState();
     if (next.name !== state.name) {
       counters.stateChanges++;
-      const fields = { ...describeState(next), previous: state.name, trigger };
+      const fields = { event: 'ntp-clock', ...describeState(next), previous: state.name, trigger };
       if (state.name === 'synchronised' || next.name === 'unsynchronised') log.warn(fields, `NTP clock state ${state.name} -> ${next.name}`);
       else log.info(fields, `NTP clock state ${state.name} -> ${next.name}`);
       stateSince = new Date(Number(clock.nowNs() / 1_000_000n));
@@ -285,6 +285,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
           if (newClientLog.check('new-client') === 'pass') {
             log.info(
               {
+                event: 'ntp-client',
                 client: rinfo.address,
                 group: who.group,
                 version: decision.version,
@@ -367,8 +368,10 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
       return { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     });
 
+  // An ntp-clock event too: `camshim report` learns the state the clock started in.
   log.info(
     {
+      event: 'ntp-clock',
       listen: handleAddresses().map((a) => formatEndpoint(a.address, a.port)),
       ...describeState(state),
       precision,
