@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { MAIN, runCli, startDaemon, tempDir } from '../helpers/daemon.js';
@@ -161,5 +161,44 @@ describe('log file with rotation', () => {
     const result = await runCli(['check', '--config', path.join(dir, 'c.yaml')]);
     assert.notEqual(result.code, 0);
     assert.match(result.stdout + result.stderr, /log\.file: a log file cannot be combined with dns\.workers above 1/);
+  });
+});
+
+describe('client directory', () => {
+  test('a lease file change names a new client at once; SIGHUP applies a new clients: map', async () => {
+    const dir = await tempDir({
+      'vendor.list': LIST,
+      'leases': '0 5c:e9:31:aa:bb:05 127.0.0.5 porch-cam *\n',
+      'c.yaml': 'clients:\n  "127.0.0.2": cam-a\nclientDirectory:\n  leases: [leases]\n  neighbours: false\n',
+    });
+    const daemon = await startDaemon(['--config', path.join(dir, 'c.yaml'), '--blocklist', path.join(dir, 'vendor.list')]);
+    try {
+      const port = daemon.port('udp', 4);
+      const lineFor = (client: string, name: string): Promise<Record<string, unknown>> =>
+        daemon.waitForLog((line) => line.event === 'sinkhole' && line.client === client && line.name === name, 3000, 0);
+      assert.equal(await queriesFrom('127.0.0.2', port, ['one.cloud.vendor.example']), 1);
+      assert.equal((await lineFor('127.0.0.2', 'one.cloud.vendor.example')).host, 'cam-a');
+      assert.equal(await queriesFrom('127.0.0.6', port, ['one.cloud.vendor.example']), 1);
+      assert.equal((await lineFor('127.0.0.6', 'one.cloud.vendor.example')).host, undefined);
+
+      // dnsmasq rewrites its lease file when it hands out a lease: the directory notices by itself.
+      await writeFile(path.join(dir, 'leases'), '0 5c:e9:31:aa:bb:05 127.0.0.5 porch-cam *\n0 5c:e9:31:aa:bb:06 127.0.0.6 side-cam *\n');
+      const named = await waitFor(async () => {
+        const name = `n${Date.now()}.cloud.vendor.example`;
+        await queriesFrom('127.0.0.6', port, [name]);
+        const line = await lineFor('127.0.0.6', name);
+        return line.host === 'side-cam' ? line : undefined;
+      }, 5000);
+      assert.equal(named.mac, '5c:e9:31:aa:bb:06');
+
+      await writeFile(path.join(dir, 'c.yaml'), 'clients:\n  "127.0.0.2": cam-b\nclientDirectory:\n  leases: [leases]\n  neighbours: false\n');
+      const since = daemon.logs.length;
+      daemon.process.kill('SIGHUP');
+      await daemon.waitForLog((line) => line.event === 'reload' && line.applied === true, 10_000, since);
+      assert.equal(await queriesFrom('127.0.0.2', port, ['two.cloud.vendor.example']), 1);
+      assert.equal((await lineFor('127.0.0.2', 'two.cloud.vendor.example')).host, 'cam-b');
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+    }
   });
 });
