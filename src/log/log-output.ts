@@ -59,12 +59,34 @@ export async function openLogOutput(log: LogConfig, baseDir: string, terminal: T
       // As LogDestination's own stream: asynchronous, a line out at once when idle, a bounded backlog.
       sync: false, minLength: 0, maxLength: DEFAULT_LOG_BUFFER_BYTES, append: true,
     }) as unknown as SonicBoomStream;
+    // sonic-boom opens the file in the background: a file that cannot be opened should stop the
+    // start here, with its reason, not become a daemon that drops every line.
+    await opened(stream as unknown as OpeningStream);
   } catch (error) {
     throw new CamshimError('LOG_FILE_OPEN', `cannot open log file ${file}: ${(error as Error).message}`, { file }, { cause: error });
   }
   const rotation = [log.file.size === undefined ? undefined : `at ${log.file.size}`, log.file.frequency === undefined ? undefined : `${typeof log.file.frequency === 'number' ? `every ${log.file.frequency} ms` : log.file.frequency}`]
     .filter((part) => part !== undefined);
   return { destination: stream, ...style, description: `${file}, ${style.format}, ${rotation.length === 0 ? 'no rotation' : `rotated ${rotation.join(' and ')}`}, ${log.file.keep} kept` };
+}
+
+/** The part of sonic-boom that says when its file is open. */
+interface OpeningStream {
+  readonly fd: number;
+  once(event: 'ready', listener: () => void): void;
+  once(event: 'error', listener: (error: Error) => void): void;
+  off(event: 'ready', listener: () => void): void;
+  off(event: 'error', listener: (error: Error) => void): void;
+}
+
+function opened(stream: OpeningStream): Promise<void> {
+  if (stream.fd >= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => { stream.off('error', onError); resolve(); };
+    const onError = (error: Error): void => { stream.off('ready', onReady); reject(error); };
+    stream.once('ready', onReady);
+    stream.once('error', onError);
+  });
 }
 
 /** `log.stormWindowSeconds` and `log.stormMaxWindows` as the storm collapser takes them. */
