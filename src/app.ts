@@ -116,6 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // At start-up a bad list is skipped (serving the rest beats serving nothing); a bad group is fatal.
   for (const problem of prepared.lists.errors) logger.error({ problem }, formatProblem(problem));
   if (prepared.state === undefined) {
+    clients.close();
     throw new CamshimError('CONFIG_INVALID', prepared.problems.map(formatProblem).join('\n'), { problems: prepared.problems });
   }
   const queryLog = options.queryLog ?? createQueryLog(logger);
@@ -198,6 +199,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         || JSON.stringify(next.config.ntp) !== JSON.stringify(handler.state.config.ntp)) {
         logger.warn('listen addresses, ports or NTP settings changed: restart camshim to apply them');
       }
+      // The log's destination, format and storm windows are set up once, before the daemon starts (its level is not).
+      const { level: _nextLevel, ...nextLog } = next.config.log;
+      const { level: _level, ...currentLog } = handler.state.config.log;
+      if (JSON.stringify(nextLog) !== JSON.stringify(currentLog)) logger.warn('log format, file or storm settings changed: restart camshim to apply them');
       // New client settings make a new directory (its names and sources are fixed when made); else the current one re-reads its sources.
       if (JSON.stringify([next.config.clients, next.config.clientDirectory]) !== JSON.stringify([handler.state.config.clients, handler.state.config.clientDirectory])) {
         const fresh = makeDirectory(next.config, reloaded.baseDir, logger);
