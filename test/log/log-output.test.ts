@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { defaultConfig, configFrom } from '../../src/config/load-config.js';
 import { createRootLogger } from '../../src/log/logger.js';
 import { logStyle, openLogOutput, stormOptions } from '../../src/log/log-output.js';
+import { prettyLine } from '../../src/log/pretty-line.js';
 import { tempDir } from '../helpers/daemon.js';
 
 const TTY = { stdoutIsTty: true, noColour: false };
@@ -48,4 +49,14 @@ test('a log file that cannot be opened is a clear LOG_FILE_OPEN error', async ()
     assert.match((error as Error).message, /^cannot open log file .*not-a-folder\/camshim\.log: /);
     return true;
   });
+});
+
+test('a pretty query line names the client by host, address and MAC, as far as known', () => {
+  const line = (fields: Record<string, unknown>): string => prettyLine(JSON.stringify({
+    level: 30, time: '2026-12-04T06:40:12.118Z', service: 'camshim', v: 1, event: 'sinkhole', client: '192.168.20.31', ...fields,
+    name: 'n-devs.tplinkcloud.com', type: 'A', group: 'cameras', list: 'tplink', rule: 'tplinkcloud.com', line: 16, answer: 'NXDOMAIN', msg: 'sinkhole',
+  }), false);
+  assert.equal(line({ mac: '5c:e9:31:aa:bb:cc', host: 'garage-c200' }), '06:40:12.118 INFO  sinkhole garage-c200(192.168.20.31 5c:e9:31:aa:bb:cc)  n-devs.tplinkcloud.com A -> NXDOMAIN  tplink:tplinkcloud.com');
+  assert.equal(line({ mac: '5c:e9:31:aa:bb:cc' }), '06:40:12.118 INFO  sinkhole 192.168.20.31 5c:e9:31:aa:bb:cc  n-devs.tplinkcloud.com A -> NXDOMAIN  tplink:tplinkcloud.com');
+  assert.equal(line({}), '06:40:12.118 INFO  sinkhole 192.168.20.31  n-devs.tplinkcloud.com A -> NXDOMAIN  tplink:tplinkcloud.com');
 });
