@@ -163,6 +163,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           const classified = handler.state.groups.classify(address);
           return { allowed: classified.allowed, group: classified.group.name };
         },
+        identify: (address) => clients.lookup(address),
       });
       ntpSockets = new ListenSocketSet(ntpOptions.listen, ntpOptions.port, ntpOpener(ntp), logger);
       await ntpSockets.start(watcher.addresses());

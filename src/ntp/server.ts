@@ -57,6 +57,8 @@ export interface NtpServerDeps {
   logger: Logger;
   /** Access control and client group, shared with DNS. */
   classify(address: string): { allowed: boolean; group: string };
+  /** The client's MAC and name where known (the client directory), for the "new NTP client" line. */
+  identify?(address: string): { readonly mac?: string; readonly name?: string } | undefined;
   /** Served clock; default: an AnchoredClock on process.hrtime + Date.now. */
   clock?: NtpClock;
   /** Host sync status; default: chronyc / timesyncd / timedatectl / adjtimex probe. */
@@ -173,6 +175,11 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
   const clients = new ClientTable(deps.maxTrackedClients ?? 4096, nowMs);
   // New-client lines are themselves rate limited (burst 20, then one per 3 s), so a flood of
   // spoofed source addresses cannot flood the log; the next line says how many were held back.
+  // Looked up only for the rare "new NTP client" line, never per request.
+  const identity = (address: string): { mac?: string; host?: string } => {
+    const known = deps.identify?.(address);
+    return { ...(known?.mac === undefined ? {} : { mac: known.mac }), ...(known?.name === undefined ? {} : { host: known.name }) };
+  };
   const newClientLog = new RateLimiter({ ratePerSecond: 1 / 3, burst: 20, maxEntries: 1, leakProbability: 0 }, { nowMs, random: () => 1 });
   let suppressedNewClients = 0;
   const stamper = new TransmitStamper();
@@ -287,6 +294,7 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
               {
                 event: 'ntp-client',
                 client: rinfo.address,
+                ...identity(rinfo.address),
                 group: who.group,
                 version: decision.version,
                 firstSeen: new Date(Number(receiveNs / 1_000_000n)).toISOString(),

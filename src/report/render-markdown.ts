@@ -21,7 +21,8 @@ export function renderMarkdown(result: ReportResult): string {
     result.clients.map((row) => [row.host === undefined ? row.client : `${row.host} (${row.client})`, row.mac ?? '-', String(row.sinkholed), String(row.unlisted), String(row.redirected),
       row.top.map((top) => `${top.name} (${top.attempts})`).join(', ')])));
   if (result.unlisted.length > 0) out.push('', '## Unlisted names (candidates for the lists)', '', ...nameTable(result.unlisted));
-  out.push('', '## NTP', '', ...table(['Client', 'Group', 'First seen'], result.ntp.clients.map((row) => [row.client, row.group, row.firstSeen])));
+  out.push('', '## NTP', '', ...table(['Client', 'MAC', 'Group', 'First seen'],
+    result.ntp.clients.map((row) => [row.host === undefined ? row.client : `${row.host} (${row.client})`, row.mac ?? '-', row.group, row.firstSeen])));
   if (result.ntp.clock.length > 0) out.push('', ...table(['Time', 'Clock state'], result.ntp.clock.map((entry) => [entry.time, entry.state])));
   return `${out.join('\n')}\n`;
 }

@@ -75,6 +75,6 @@ export function renderText(result: ReportResult, style: TextStyle): string {
   const clock = ntp.clock.length === 0 ? 'no clock changes logged' : ntp.clock.map((entry) => `${entry.state} from ${short(entry.time)}`).join(', ');
   section('NTP', [`${ntp.clients.length} clients served first in this window; clock: ${clock}`,
     ...(ntp.clients.length === 0 ? [] : layoutTable([{ heading: 'CLIENT', flexible: true }, { heading: 'GROUP', flexible: true }, { heading: 'FIRST' }],
-      ntp.clients.map((row) => [row.client, row.group, short(row.firstSeen)]), style.width, bold))]);
+      ntp.clients.map((row) => [clientLabel(row), row.group, short(row.firstSeen)]), style.width, bold))]);
   return `${out.join('\n')}\n`;
 }

@@ -42,6 +42,7 @@ test('clients known to the directory: log lines carry mac and host, groups match
     'c.yaml': [
       'clients:',
       '  "127.0.0.2": garage-c200',
+      '  "127.0.0.1": nvr',
       'clientDirectory:',
       '  leases: [dnsmasq.leases]',
       '  neighbours: false',
@@ -54,14 +55,15 @@ test('clients known to the directory: log lines carry mac and host, groups match
   });
   const daemon = await startDaemon(['--config', path.join(dir, 'c.yaml'), '--blocklist', path.join(dir, 'vendor.list'), '--listen', '127.0.0.1']);
   const start = daemon.logs.find((line) => line.event === 'start')!;
-  assert.match(String(start.clients), /^clients: 2 known; leases: .*dnsmasq\.leases \(dnsmasq, 1 leases\); neighbour table: off; names from config: 1$/);
+  assert.match(String(start.clients), /^clients: 3 known; leases: .*dnsmasq\.leases \(dnsmasq, 1 leases\); neighbour table: off; names from config: 2$/);
   const port = daemon.port('udp', 4);
   assert.equal(await queriesFrom('127.0.0.2', port, ['dev.cloud.vendor.example', 'dev.cloud.vendor.example']), 2);
   assert.equal(await queriesFrom('127.0.0.3', port, ['p2p.cloud.vendor.example', 'unknown-name.example']), 2);
   assert.equal(await queriesFrom('127.0.0.4', port, ['dev.cloud.vendor.example']), 1);
   const ntpPort = Number(/:(\d+)$/.exec((start.ntpListen as string[])[0]!)![1]);
   assert.notEqual(await ntpRequest(ntpPort), null);
-  await daemon.waitForLog((line) => line.event === 'ntp-client' && line.client === '127.0.0.1', 3000, 0);
+  const ntpClient = await daemon.waitForLog((line) => line.event === 'ntp-client' && line.client === '127.0.0.1', 3000, 0);
+  assert.equal(ntpClient.host, 'nvr');
   assert.equal(await daemon.stop(), 0);
 
   const sinkholes = daemon.logs.filter((line) => line.event === 'sinkhole');
@@ -84,12 +86,12 @@ test('clients known to the directory: log lines carry mac and host, groups match
   assert.equal(json.code, 0, json.stderr);
   const result = JSON.parse(json.stdout) as {
     clients: { client: string; mac?: string; host?: string }[];
-    ntp: { clients: { client: string; group: string }[]; clock: { state: string }[] };
+    ntp: { clients: { client: string; host?: string; group: string }[]; clock: { state: string }[] };
   };
   const row = (client: string) => result.clients.find((entry) => entry.client === client);
   assert.deepEqual([row('127.0.0.3')?.mac, row('127.0.0.3')?.host], ['5c:e9:31:aa:bb:03', 'porch-cam']);
   assert.equal(row('127.0.0.2')?.host, 'garage-c200');
-  assert.deepEqual(result.ntp.clients.map((entry) => entry.client), ['127.0.0.1']);
+  assert.deepEqual(result.ntp.clients.map((entry) => [entry.client, entry.host]), [['127.0.0.1', 'nvr']]);
   assert.deepEqual(result.ntp.clock.map((entry) => entry.state), [clock.state]);
 
   const table = await runCli(['report', file]);
@@ -102,5 +104,5 @@ test('clients known to the directory: log lines carry mac and host, groups match
   assert.match(markdown.stdout, /\| porch-cam \(127\.0\.0\.3\) \| 5c:e9:31:aa:bb:03 \| 1 \| 1 \|/);
   assert.match(markdown.stdout, /\| garage-c200 \(127\.0\.0\.2\) \| - \| 2 \|/);
   assert.match(table.stdout, new RegExp(`NTP\\n1 clients served first in this window; clock: ${clock.state as string} from`));
-  assert.match(table.stdout, /127\.0\.0\.1\s+default/);
+  assert.match(table.stdout, /nvr \(127\.0\.0\.1\)\s+default/);
 });
