@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
+import { ClientDirectory } from './clients/index.js';
 import type { Config } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { DnsStats } from './servers/dns-stats.js';
@@ -43,6 +45,10 @@ export interface DaemonOptions {
   readonly addressTimers?: WatchTimers;
   /** Set in a `--workers` cluster worker: sockets are shared, and only slot 0 serves NTP (one NTP socket per port). */
   readonly worker?: { readonly slot: number };
+  /** Where the log goes, for the start line (the caller opened it). */
+  readonly logOutput?: string;
+  /** The client directory (default: one made from `clients:` and `clientDirectory:`, reading the system's leases and neighbours). */
+  readonly makeClientDirectory?: (config: Config, baseDir: string, logger: Logger) => ClientDirectory;
 }
 
 export interface Daemon {
@@ -53,6 +59,8 @@ export interface Daemon {
   readonly upstream: UpstreamForwarder;
   /** The NTP server, when enabled. */
   readonly ntp: NtpServerHandle | undefined;
+  /** Which camera is it: address -> MAC and name (replaced on a reload that changes its settings). */
+  readonly clients: ClientDirectory;
   /** Re-reads config and lists; the new set replaces the old only when it has no errors. */
   reload(): Promise<{ applied: boolean; problems: Problem[] }>;
   /** Downloads every URL source now, as its timer would; a changed list is reloaded. */
@@ -65,7 +73,7 @@ export async function prepareState(
   loaded: LoadedConfig, generation: number,
   options: {
     bundledListsDir?: string; interfaces?: InterfaceSource; interfacesRefreshMs?: number; ntpAddresses?: NtpAddressSource;
-    forwarder?: Forwarder; rateLimiter?: RateLimiter; listsOffThread?: boolean;
+    forwarder?: Forwarder; rateLimiter?: RateLimiter; listsOffThread?: boolean; macOf?: (address: string) => string | undefined;
   } = {},
 ): Promise<{ config: Config; lists: ListSet; state: ResolverState | undefined; problems: Problem[] }> {
   const { config } = loaded;
@@ -83,6 +91,7 @@ export async function prepareState(
     ...(options.interfacesRefreshMs === undefined ? {} : { interfacesRefreshMs: options.interfacesRefreshMs }),
     ...(options.ntpAddresses === undefined ? {} : { ntpAddresses: options.ntpAddresses }),
     ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
+    ...(options.macOf === undefined ? {} : { macOf: options.macOf }),
   });
   return { config, lists, state: built.state, problems: [...lists.errors, ...built.problems] };
 }
@@ -98,19 +107,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const interfaces: InterfaceSource = () => [...watcher.addresses()];
   // Set once the NTP side is known; the redirect stage asks it per query.
   let ntpAddresses: NtpAddressSource = () => [];
+  const makeDirectory = options.makeClientDirectory ?? clientDirectoryFor;
+  // Replaced whole by a reload that changes `clients:` or `clientDirectory:`; groups and the log ask whichever is current.
+  let clients = makeDirectory(options.loaded.config, options.loaded.baseDir, logger);
   const stateOptions = {
     ...(options.bundledListsDir === undefined ? {} : { bundledListsDir: options.bundledListsDir }), interfaces, interfacesRefreshMs: 0, ntpAddresses: () => ntpAddresses(), forwarder: upstream, rateLimiter: dnsLimiter,
+    macOf: (address: string) => clients.lookup(address)?.mac,
   };
-  const prepared = await prepareState(options.loaded, generation, stateOptions);
+  const [prepared] = await Promise.all([prepareState(options.loaded, generation, stateOptions), clients.start()]);
   // log.level (after --log-level) applies from here on; the lines before it used the CLI's level.
   logger.level = prepared.config.log.level;
   for (const warning of prepared.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
   // At start-up a bad list is skipped (serving the rest beats serving nothing); a bad group is fatal.
   for (const problem of prepared.lists.errors) logger.error({ problem }, formatProblem(problem));
   if (prepared.state === undefined) {
+    clients.close();
     throw new CamshimError('CONFIG_INVALID', prepared.problems.map(formatProblem).join('\n'), { problems: prepared.problems });
   }
-  const handler = new QueryHandler(prepared.state, logger, new DnsStats(), options.queryLog ?? createQueryLog(logger));
+  const queryLog = options.queryLog ?? createQueryLog(logger);
+  // Only lines that are written look their client up: a storm's repeats cost nothing here.
+  queryLog.identifyClients((address) => clients.lookup(address));
+  const handler = new QueryHandler(prepared.state, logger, new DnsStats(), queryLog);
   const config = prepared.config;
   const shared = options.worker !== undefined;
 
@@ -124,6 +141,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let upstreamStarted = false;
   const closeAll = async (): Promise<void> => {
     watcher.stop();
+    clients.close();
     await Promise.all([dns.close(), ...tcpWildcards.map((socket) => socket.close()), ntpSockets?.close()]);
     await ntp?.close();
   };
@@ -150,6 +168,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           const classified = handler.state.groups.classify(address);
           return { allowed: classified.allowed, group: classified.group.name };
         },
+        identify: (address) => clients.lookup(address),
       });
       ntpSockets = new ListenSocketSet(ntpOptions.listen, ntpOptions.port, ntpOpener(ntp), logger);
       await ntpSockets.start(watcher.addresses());
@@ -168,7 +187,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     void served?.update(addresses, changed);
   });
   watcher.start();
-  logStartup(logger, prepared.state, sockets(), ntp?.addresses() ?? []);
+  logStartup(logger, prepared.state, sockets(), ntp?.addresses() ?? [], { log: options.logOutput ?? 'stdout', clients: clients.describe() });
   releaseListLoadGarbage(prepared.lists);
 
   let refresh: ListRefresh | undefined;
@@ -187,6 +206,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         || JSON.stringify(next.config.ntp) !== JSON.stringify(handler.state.config.ntp)) {
         logger.warn('listen addresses, ports or NTP settings changed: restart camshim to apply them');
       }
+      // The log's destination, format and storm windows are set up once, before the daemon starts (its level is not).
+      const { level: _nextLevel, ...nextLog } = next.config.log;
+      const { level: _level, ...currentLog } = handler.state.config.log;
+      if (JSON.stringify(nextLog) !== JSON.stringify(currentLog)) logger.warn('log format, file or storm settings changed: restart camshim to apply them');
+      // New client settings make a new directory (its names and sources are fixed when made); else the current one re-reads its sources.
+      if (JSON.stringify([next.config.clients, next.config.clientDirectory]) !== JSON.stringify([handler.state.config.clients, handler.state.config.clientDirectory])) {
+        const fresh = makeDirectory(next.config, reloaded.baseDir, logger);
+        await fresh.start();
+        const old = clients;
+        clients = fresh;
+        old.close();
+      } else await clients.refresh();
       const previous = handler.state;
       generation++;
       handler.flushLog();
@@ -227,6 +258,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     handler,
     upstream,
     ntp,
+    get clients() { return clients; },
     reload,
     refreshLists: () => refresh?.refreshNow() ?? Promise.resolve([]),
     async close() {
@@ -295,10 +327,26 @@ function listSummary(lists: ListSet): Record<string, number> {
   return Object.fromEntries(lists.lists.map((list) => [list.name, list.entryCount]));
 }
 
-function logStartup(logger: Logger, state: ResolverState, sockets: readonly BoundSocket[], ntp: readonly { address: string; port: number }[]): void {
+/** The client directory a config describes; its problems (a lease file unreadable, a bad line) are warnings in the log. */
+function clientDirectoryFor(config: Config, baseDir: string, logger: Logger): ClientDirectory {
+  const { leases: configured, neighbours } = config.clientDirectory;
+  // Relative lease paths start at the config file's folder, as list paths do.
+  const leases = configured === 'auto' ? 'auto' : configured.map((spec) => typeof spec === 'string' ? path.resolve(baseDir, spec)
+    : { path: path.resolve(baseDir, spec.path), ...(spec.format === undefined ? {} : { format: spec.format }) });
+  return new ClientDirectory({ leases, neighbours, names: config.clients }, {
+    onProblem: (problem) => logger.warn({ event: 'clients', problem }, formatProblem(problem)),
+  });
+}
+
+function logStartup(
+  logger: Logger, state: ResolverState, sockets: readonly BoundSocket[], ntp: readonly { address: string; port: number }[],
+  described: { log: string; clients: string },
+): void {
   const { config, lists } = state;
   logger.info({
     event: 'start',
+    log: { output: described.log, stormWindowSeconds: config.log.stormWindowSeconds, stormMaxWindows: config.log.stormMaxWindows },
+    clients: described.clients,
     listen: sockets.map((socket) => `${socket.protocol}://${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port}`),
     // Sockets on addresses that appear later are logged as they are bound (event "listen").
     ntpListen: ntp.map((socket) => `udp://${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port}`),

@@ -40,7 +40,8 @@ export type ErrorCode =
   | 'CLIENTS_LEASE_LINES'
   | 'CLIENTS_NEIGHBOUR_READ'
   | 'CLIENTS_LIMIT'
-  | 'HTTP_BIND';
+  | 'HTTP_BIND'
+  | 'LOG_FILE_OPEN';
 
 export interface ErrorContext {
   readonly file?: string;

@@ -1,7 +1,7 @@
 import type { Config } from './config/config-schema.js';
 import type { Problem } from './errors.js';
 import type { ListSet } from './lists/list-set.js';
-import { ClientGroups } from './pipeline/client-groups.js';
+import { ClientGroups, type MacLookup } from './pipeline/client-groups.js';
 import { clientRateLimiter } from './net/client-rate-limit.js';
 import { listenTargets } from './net/listen-targets.js';
 import { LocalAddressPicker, systemInterfaces, type InterfaceSource, type NtpAddressSource } from './net/local-address.js';
@@ -33,10 +33,12 @@ export interface StateDeps {
   readonly ntpAddresses?: NtpAddressSource;
   /** How long a read of the interfaces is reused (the daemon's source is a cheap snapshot: 0). */
   readonly interfacesRefreshMs?: number;
+  /** The client directory's MAC per address, for groups that list MACs (none: such entries match nobody). */
+  readonly macOf?: MacLookup;
 }
 
 export function buildResolverState(config: Config, lists: ListSet, generation: number, deps: StateDeps): { state: ResolverState | undefined; problems: Problem[] } {
-  const { groups, problems } = ClientGroups.build(config, lists);
+  const { groups, problems } = ClientGroups.build(config, lists, deps.macOf);
   if (problems.length > 0) return { state: undefined, problems };
   // The SOA serial follows the list generation, so a changed list set is visible in answers.
   const answers = new AnswerBuilder(config.dns.negativeTtl, config.dns.ednsPayload, config.ntpRedirect.ttl, generation);

@@ -13,6 +13,7 @@ import { removePidFile, writePidFile } from './pid-file.js';
 import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
 import { daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
 import type { HttpListener } from '../http/http-server.js';
+import { openLogOutput, stormOptions } from '../log/log-output.js';
 
 /**
  * The flags are taken as text: the config schema checks them with the file (one set of rules,
@@ -29,6 +30,7 @@ export const serveCommand: CommandModule = {
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
       .option('pid-file', { type: 'string', requiresArg: true, describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' })
       .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics and /healthz on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
+      .option('log-format', { type: 'string', requiresArg: true, describe: 'log lines as json or pretty (default auto: pretty on a terminal, else json); overrides log.format' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
       const overrides: ConfigOverrides = {
@@ -39,6 +41,7 @@ export const serveCommand: CommandModule = {
         ...(args.upstream === undefined ? {} : { upstreams: args.upstream }),
         ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
         ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
+        ...(args['log-format'] === undefined ? {} : { logFormat: args['log-format'] }),
         ...(args.workers === undefined ? {} : { workers: args.workers }),
         ...(args.http === undefined ? {} : { http: args.http }),
       };
@@ -53,7 +56,9 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   const loadOptions: LoadOptions = { ephemeralPorts: process.env.CAMSHIM_TEST_EPHEMERAL_PORTS === '1' };
   // Read and checked once; a problem ends here (runCli: exit code 2 for a bad flag, 1 for a bad file).
   const loaded = await loadConfig(configFile, overrides, loadOptions);
-  const root = createRootLogger(loaded.config.log.level);
+  // A log file that cannot be opened ends here too (LOG_FILE_OPEN, exit code 1).
+  const output = await openLogOutput(loaded.config.log, loaded.baseDir);
+  const root = createRootLogger(loaded.config.log.level, output.destination, { format: output.format, colour: output.colour });
   const slot = workerSlot();
   if (slot === undefined && loaded.config.dns.workers > 1) return servePrimary(loaded, root, pidFile);
   const logger = slot === undefined ? root.logger : root.logger.child({ worker: slot });
@@ -67,9 +72,10 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   let daemon;
   let httpListener: HttpListener | undefined;
   try {
-    const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot });
+    const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot }, stormOptions(loaded.config.log));
     daemon = await startDaemon({
       loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog,
+      logOutput: output.description,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
     const source = daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });

@@ -1,9 +1,13 @@
 import * as z from 'zod';
+import { CLIENT_DIRECTORY_DEFAULTS, LEASE_FORMATS, parseClientNames } from '../clients/index.js';
 import { DEFAULT_EDNS_PAYLOAD } from '../wire/constants.js';
 import type { DeepReadonly } from './deep-freeze.js';
 import { httpSection } from './http-section.js';
+
+/** Storm collapsing's defaults (the log's storm collapser reads them from here). */
+export const STORM_DEFAULTS = { windowSeconds: 60, maxWindows: 10_000 } as const;
 import {
-  boolean, cidr, domainName, duration, httpUrl, integer, ipAddress, ipv4Address, ipv6Address, list, name, number, oneOf, port, section, string,
+  boolean, byteSize, cidr, clientMatch, domainName, duration, httpUrl, integer, ipAddress, ipv4Address, ipv6Address, list, name, number, oneOf, port, section, string,
   upstreamAddress,
 } from './fields.js';
 
@@ -86,7 +90,8 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
 
   const group = section({
     name: name(),
-    clients: list(cidr(), 'networks', { min: 1 }),
+    clients: list(clientMatch(), 'networks or MAC addresses', { min: 1 })
+      .describe('Members: networks (a bare address is one host) and MAC addresses; a MAC matches through the client directory.'),
     ...groupPolicy,
   });
 
@@ -167,15 +172,56 @@ export function makeConfigSchema(options: { ephemeralPorts: boolean }) {
     }).prefault({}),
   }).prefault({});
 
+  const logFile = section({
+    path: string('a file path', /./).describe('Log file; relative paths start at the config file\'s folder. Rotated files are PATH-without-extension.N.ext.'),
+    size: byteSize().optional().describe('Start a new file once this one reaches this size (500k, 10m, 1g).'),
+    frequency: z.union([oneOf(['daily', 'hourly'] as const), integer(1000, 31_536_000_000)], { error: () => 'expected "daily", "hourly" or a number of milliseconds from 1000' })
+      .optional().describe('Start a new file daily, hourly, or every this many milliseconds.'),
+    keep: integer(1, 10_000).default(10).describe('Rotated files kept besides the current one; older ones are deleted.'),
+  });
+
   const log = section({
     level: oneOf(LOG_LEVELS).default('info').describe('Log level; debug logs every query.'),
+    format: oneOf(['auto', 'json', 'pretty'] as const).default('auto')
+      .describe('auto: one readable line per event on a terminal, JSON lines otherwise (journald, pipes, files).'),
+    file: logFile.optional().describe('Write the log to a file with rotation instead of standard output.'),
+    stormWindowSeconds: integer(0, 86_400).default(STORM_DEFAULTS.windowSeconds)
+      .describe('Repeats of one query (client, name, type, answer) within this window are one storm line with their count; 0: every query is a line.'),
+    stormMaxWindows: integer(1, 10_000_000).default(STORM_DEFAULTS.maxWindows)
+      .describe('Storm windows open at most; when full, the oldest is written early.'),
   }).prefault({});
+
+  const leaseFile = z.union([
+    string('a lease file path', /./),
+    section({ path: string('a lease file path', /./), format: oneOf(LEASE_FORMATS).optional() }),
+  ], { error: () => 'expected a lease file path, or { path, format }' });
+
+  const clientDirectory = section({
+    leases: z.union([z.literal('auto'), list(leaseFile, 'lease files')], { error: () => 'expected "auto" or a list of lease files' })
+      .default(CLIENT_DIRECTORY_DEFAULTS.leases as 'auto')
+      .describe('DHCP lease files to read MACs and hostnames from: "auto" (the usual dnsmasq, odhcpd, ISC dhcpd and Kea paths), a list, or [] for none.'),
+    neighbours: boolean().default(CLIENT_DIRECTORY_DEFAULTS.neighbours).describe("Read the kernel's neighbour table (ARP/NDP) for MACs."),
+  }).prefault({});
+
+  const clients = z.record(z.string(), string('a name such as garage-c200'))
+    .superRefine((value, context) => {
+      for (const problem of parseClientNames(value, '').problems) {
+        context.addIssue({ code: 'custom', path: [(problem.path ?? '').replace(/^\./, '')], message: problem.message });
+      }
+    })
+    .prefault({})
+    .describe('Names for clients, by MAC (any notation) or IP address, shown in the log and in reports.');
 
   return section({
     dns, access, groups,
     defaultGroup: section(groupPolicy).prefault({}).describe('Policy for clients in no group.'),
-    lists, ntpRedirect, ntp, upstream, log,
+    lists, ntpRedirect, ntp, upstream, log, clients, clientDirectory,
     http: httpSection(options),
+  }).superRefine((value, context) => {
+    // Each worker would rotate the same file on its own; journald takes the workers' stdout as one log.
+    if (value.log.file !== undefined && value.dns.workers > 1) {
+      context.addIssue({ code: 'custom', path: ['log', 'file'], message: 'a log file cannot be combined with dns.workers above 1; log to stdout (journald) instead' });
+    }
   });
 }
 
@@ -188,6 +234,7 @@ export type UnlistedPolicy = Config['defaultGroup']['unlisted'];
 export type ListSourceConfig = Config['lists']['sources'][number];
 export type RemoteListsConfig = Config['lists']['remote'];
 export type LogLevel = Config['log']['level'];
+export type LogConfig = Config['log'];
 export type DnsRateLimitConfig = Config['dns']['rateLimit'];
 export type NtpRateLimitConfig = Config['ntp']['rateLimit'];
 export type HttpConfig = Config['http'];

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import * as z from 'zod';
+import { normalizeMac } from '../clients/index.js';
 import { isIpAddress } from '../net/ip-text.js';
 import { parseUpstreamAddress } from '../net/upstream-address.js';
 
@@ -93,6 +94,21 @@ export function ipv6Address() {
 export function cidr() {
   const what = 'a network such as 192.168.20.0/24 or fd00::/8';
   return z.string(expecting(what)).refine((value) => normalCidr(value) !== undefined, expecting(what)).transform((value) => normalCidr(value)!);
+}
+
+/**
+ * A group member: a network (as `cidr`) or a MAC address in any common notation, normalised to
+ * `aa:bb:cc:dd:ee:ff`. A normalised network always has a `/`, a MAC never does.
+ */
+export function clientMatch() {
+  const what = 'a network such as 192.168.20.0/24, or a MAC address such as 5c:e9:31:aa:bb:cc';
+  const normal = (value: string): string | undefined => normalizeMac(value) ?? normalCidr(value);
+  return z.string(expecting(what)).refine((value) => normal(value) !== undefined, expecting(what)).transform((value) => normal(value)!);
+}
+
+/** `10m`: a size in k, m or g bytes (pino-roll's notation). */
+export function byteSize() {
+  return string('a size such as 500k, 10m or 1g', /^[1-9]\d*[kmg]$/i);
 }
 
 function normalCidr(value: string): string | undefined {

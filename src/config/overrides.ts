@@ -12,6 +12,7 @@ export interface ConfigOverrides {
   readonly upstreams?: readonly string[];
   readonly resolvConf?: string;
   readonly logLevel?: string;
+  readonly logFormat?: string;
   readonly workers?: string;
   readonly stateDir?: string;
   readonly http?: string;
@@ -26,6 +27,7 @@ const FLAGS: Record<keyof ConfigOverrides, { readonly flag: string; readonly pat
   upstreams: { flag: '--upstream', path: ['upstream', 'servers'] },
   resolvConf: { flag: '--resolv-conf', path: ['upstream', 'resolvConf'] },
   logLevel: { flag: '--log-level', path: ['log', 'level'] },
+  logFormat: { flag: '--log-format', path: ['log', 'format'] },
   workers: { flag: '--workers', path: ['dns', 'workers'], number: true },
   stateDir: { flag: '--state-dir', path: ['lists', 'remote', 'stateDir'] },
   http: { flag: '--http', path: ['http', 'listen'] },

@@ -28,7 +28,7 @@ export type HeldLines = () => string | undefined;
 export const DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
 
 /** The part of sonic-boom this file drives (pino.destination's return type is too loose to use as is). */
-interface Boom {
+export interface SonicBoomStream {
   write(data: string): boolean;
   on(event: 'drop' | 'write' | 'drain', listener: () => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
@@ -39,7 +39,7 @@ interface Boom {
 }
 
 export class LogDestination {
-  private readonly boom: Boom;
+  private readonly boom: SonicBoomStream;
   private readonly held: HeldLines[] = [];
   private failed: Error | undefined;
   private droppedTotal = 0;
@@ -48,11 +48,17 @@ export class LogDestination {
   private failNoticed = false;
   private closing = false;
 
-  constructor(destination: number | string, private readonly options: LogDestinationOptions = {}) {
+  /**
+   * `destination`: a file descriptor or path (opened here), or a sonic-boom stream opened
+   * elsewhere (pino-roll's rotating file), which should be asynchronous with `maxLength` set to
+   * `maxBufferBytes` for the same bound.
+   */
+  constructor(destination: number | string | SonicBoomStream, private readonly options: LogDestinationOptions = {}) {
     const maxLength = options.maxBufferBytes ?? DEFAULT_LOG_BUFFER_BYTES;
     // minLength 0: a line goes out at once when nothing is being written, and lines that arrive
     // while a write is in flight go out together after it, so the batch grows with the load.
-    this.boom = pino.destination({ dest: destination, sync: false, minLength: 0, maxLength, append: true, mkdir: true }) as unknown as Boom;
+    this.boom = typeof destination === 'object' ? destination
+      : pino.destination({ dest: destination, sync: false, minLength: 0, maxLength, append: true, mkdir: true }) as unknown as SonicBoomStream;
     this.boom.on('drop', () => this.dropped1(maxLength));
     this.boom.on('write', () => {
       if (this.droppedInStall === 0) return;

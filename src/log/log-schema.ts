@@ -55,6 +55,9 @@ export interface StormLine extends Omit<QueryEventLine, 'event'> {
 export interface NtpClientLine extends LineHead {
   readonly event: 'ntp-client';
   readonly client: string;
+  /** As on query lines: the client's MAC address and name, where camshim knows them. */
+  readonly mac?: string;
+  readonly host?: string;
   readonly group: string;
   readonly version: number;
 }

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/config-schema.js';
-import { LogDestination, stderrNotice } from './destination.js';
+import { LogDestination, stderrNotice, type SonicBoomStream } from './destination.js';
 import { cachedIsoTime, type IsoTimeFunction } from './iso-time.js';
 import { LOG_SCHEMA_VERSION } from './log-schema.js';
 import { prettyLines } from './pretty-line.js';
@@ -47,7 +47,7 @@ export interface RootLoggerOptions {
  * of those is said once on stderr; after a stall the count of dropped lines is logged as a
  * `log-dropped` event.
  */
-export function createRootLogger(level: LogLevel, destination: number | string = 1, options: RootLoggerOptions = {}): RootLogger {
+export function createRootLogger(level: LogLevel, destination: number | string | SonicBoomStream = 1, options: RootLoggerOptions = {}): RootLogger {
   let logger: Logger | undefined;
   const sink = new LogDestination(destination, {
     notice: options.notice ?? stderrNotice,

@@ -40,7 +40,8 @@ export function prettyLine(line: string, colour: boolean): string {
   const head = `${clock(fields.time)} ${paint(LEVEL_COLOURS[level], LEVELS[level] ?? String(level))}`;
   const event = typeof fields.event === 'string' ? fields.event : undefined;
   if (event !== undefined && QUERY_EVENTS.has(event)) {
-    const who = typeof fields.host === 'string' ? `${fields.host}(${String(fields.client)})` : String(fields.client);
+    const mac = typeof fields.mac === 'string' ? ` ${fields.mac}` : '';
+    const who = typeof fields.host === 'string' ? `${fields.host}(${String(fields.client)}${mac})` : `${String(fields.client)}${mac}`;
     const rule = typeof fields.list === 'string' ? `  ${fields.list}:${String(fields.rule)}` : '';
     const repeats = event === 'storm' ? ` x${String(fields.count)} ${String(fields.of)} ${clock(fields.first)}..${clock(fields.last)}` : '';
     const kind = paint(event === 'sinkhole' || fields.of === 'sinkhole' ? '35' : '36', event.padEnd(8));

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import type { ClientInfo } from '../clients/index.js';
 import { RCode, rcodeName, typeName } from '../wire/constants.js';
 import type { ListSet } from '../lists/list-set.js';
 import { ruleText } from '../lists/rule.js';
@@ -26,10 +27,12 @@ export interface LoggedQuery {
   /** The decision's rcode, and the address a redirect answered with (from the answer's decision record). */
   readonly rcode: number;
   readonly address: Uint8Array | undefined;
+  /** The client's MAC and name from the client directory, when known (looked up only for lines that are written). */
+  readonly who?: ClientInfo | undefined;
 }
 
 /** The fields of a sinkhole-log line after its head, as the log schema defines them (in the order they are written). */
-export type QueryEvent = Omit<QueryEventLine, keyof LineHead | 'mac' | 'host'>;
+export type QueryEvent = Omit<QueryEventLine, keyof LineHead>;
 
 /** The rule's part of a line: which list, the rule as written there, and its line number. */
 export function ruleFields(lists: ListSet, rule: number | undefined): { list: string | null; rule: string | null; line: number | null } {
@@ -50,6 +53,8 @@ export function queryEvent(record: LoggedQuery): QueryEvent {
   return {
     event: record.kind,
     client: record.client,
+    ...(record.who?.mac === undefined ? {} : { mac: record.who.mac }),
+    ...(record.who?.name === undefined ? {} : { host: record.who.name }),
     name: record.name,
     type: typeName(record.qtype),
     group: record.group,

@@ -1,3 +1,4 @@
+import type { ClientInfo } from '../clients/index.js';
 import { typeName } from '../wire/constants.js';
 import { SCOPE_CODES, type RuleFields } from '../lists/domain-table.js';
 import type { ListSet } from '../lists/list-set.js';
@@ -31,6 +32,7 @@ const KINDS: readonly LoggedKind[] = ['sinkhole', 'redirect', 'unlisted'];
 const KIND_FRAGMENTS = KINDS.map((kind) => utf8(`${kind}","client":`));
 const NO_RULE = utf8(',"list":null,"rule":null,"line":null,"answer":');
 const LINE_KEY = utf8('","line":');
+const NAME_KEY = utf8(',"name":"');
 const ANSWER_KEY = utf8(',"answer":');
 /** A rule name's bytes at most, and a line number's digits. */
 const RULE_NAME_BYTES = 255;
@@ -39,8 +41,9 @@ const LINE_DIGITS = 10;
 /**
  * Writes sinkhole-log lines as UTF-8 bytes into one growing buffer: the same JSON line
  * `logger.info(queryEvent(record), record.kind)` gives (test/log/query-line.test.ts compares them
- * byte for byte), without building strings. A line is eight copies: its head (level, time,
- * bindings; rewritten in place once per millisecond), its kind, then the client, name, type,
+ * byte for byte), without building strings. A line is a few copies: its head (level, time,
+ * bindings; rewritten in place once per millisecond), its kind, then the client (with its MAC and
+ * host name when known), name, type,
  * group, rule and answer, each ready-made with the JSON punctuation around it and kept in a small
  * cache (a camera log repeats the same few endlessly). Only the name is escaped byte by byte.
  */
@@ -57,6 +60,8 @@ export class QueryLineEncoder {
   private head: Uint8Array = new Uint8Array(0);
   private headMs = Number.NaN;
   private readonly clients = new FragmentCache<string>();
+  /** `,"mac":"…","host":"…"` per directory entry (a rebuilt directory makes new entries; the cache bound holds). */
+  private readonly identities = new FragmentCache<ClientInfo>();
   private readonly types = new FragmentCache<number>();
   /** `"cameras"` */
   private readonly groups = new FragmentCache<string>();
@@ -83,18 +88,21 @@ export class QueryLineEncoder {
     const kind = KIND_INDEX[record.kind];
     if (this.headMs !== record.timeMs) this.makeHead(record.timeMs);
     const kindBytes = KIND_FRAGMENTS[kind]!;
-    const client = this.clients.get(record.client, clientFragment);
+    const client = this.clients.get(record.client, jsonString);
+    const who = record.who === undefined ? undefined : this.identities.get(record.who, identityFragment);
     const type = this.types.get(record.qtype, typeFragment);
     const group = this.groups.get(record.group, jsonString);
     const ruleHead = record.rule === undefined ? NO_RULE : this.ruleHead(record.lists, record.rule);
     const answer = this.answerBytes(kind, record.rcode, record.address);
     const name = record.name;
     // Worst case for the name: every character a 6-byte \u00XX escape.
-    this.reserve(this.head.length + kindBytes.length + client.length + name.length * 6 + type.length + group.length + ruleHead.length
+    this.reserve(this.head.length + kindBytes.length + client.length + (who?.length ?? 0) + NAME_KEY.length + name.length * 6 + type.length + group.length + ruleHead.length
       + RULE_NAME_BYTES + LINE_KEY.length + LINE_DIGITS + ANSWER_KEY.length + answer.length);
     this.put(this.head);
     this.put(kindBytes);
     this.put(client);
+    if (who !== undefined) this.put(who);
+    this.put(NAME_KEY);
     this.putName(name);
     this.put(type);
     this.put(group);
@@ -216,8 +224,9 @@ class FragmentCache<K> {
   clear(): void { this.fragments.clear(); }
 }
 
-/** `"192.168.20.31","name":"` */
-const clientFragment = (client: string): string => `${jsonString(client)},"name":"`;
+/** `,"mac":"5c:e9:31:aa:bb:cc","host":"garage-c200"`, each part only when known (as queryEvent writes them). */
+const identityFragment = (who: ClientInfo): string =>
+  `${who.mac === undefined ? '' : `,"mac":${jsonString(who.mac)}`}${who.name === undefined ? '' : `,"host":${jsonString(who.name)}`}`;
 /** `","type":"A","group":` (the name's closing quote first) */
 const typeFragment = (qtype: number): string => `","type":${jsonString(typeName(qtype))},"group":`;
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ClientInfo } from '../clients/index.js';
 import type { LogDestination } from './destination.js';
 import type { IsoTimeFunction } from './iso-time.js';
 import { queryEvent, type LoggedQuery } from './query-events.js';
@@ -12,6 +13,11 @@ export interface QueryLog {
   /** The log's clock (ms since the epoch), for `LoggedQuery.timeMs`. */
   now(): number;
   record(query: LoggedQuery): void;
+  /**
+   * Where lines get the client's MAC and name (`mac`, `host`): asked once per written line
+   * (a window's first query and its storm line), never for the repeats a storm window counts.
+   */
+  identifyClients(lookup: ClientLookup | undefined): void;
   /** Closes every storm window, writing its repeats (a reload, so the counts are not held across it). */
   flush(): void;
   /** Writes out what is held and lets go of the log destination. */
@@ -19,6 +25,9 @@ export interface QueryLog {
   /** Lines not written because they were repeats collapsed into a `storm` line (counted as each storm line is written). */
   collapsed(): number;
 }
+
+/** The client directory's lookup: an address to its MAC and name, O(1). */
+export type ClientLookup = (address: string) => ClientInfo | undefined;
 
 /** What writes a query's own line (the storm collapser decides which queries get one). */
 interface LineWriter {
@@ -71,10 +80,13 @@ export function createQueryLog(logger: Logger, channel?: QueryLogChannel, storm:
 class CollapsingQueryLog implements QueryLog {
   private readonly storms: StormCollapser;
   private collapsedLines = 0;
+  private lookup: ClientLookup | undefined;
 
   constructor(private readonly logger: Logger, private readonly lines: LineWriter, options: StormOptions, timers?: StormTimers) {
-    this.storms = new StormCollapser(options, (query) => lines.record(query), (summary) => this.writeStorm(summary), lines.now, timers);
+    this.storms = new StormCollapser(options, (query) => lines.record(this.identified(query)), (summary) => this.writeStorm(summary), lines.now, timers);
   }
+
+  identifyClients(lookup: ClientLookup | undefined): void { this.lookup = lookup; }
 
   get enabled(): boolean { return this.lines.enabled; }
 
@@ -95,11 +107,17 @@ class CollapsingQueryLog implements QueryLog {
 
   private writeStorm(summary: StormSummary): void {
     this.collapsedLines += summary.count;
-    const { event, ...fields } = queryEvent(summary.query);
+    const { event, ...fields } = queryEvent(this.identified(summary.query));
     this.logger.info({
       event: 'storm', of: event, ...fields, count: summary.count,
       first: new Date(summary.firstMs).toISOString(), last: new Date(summary.lastMs).toISOString(),
     }, 'storm');
+  }
+
+  /** The record with its client's directory entry, when the directory knows the client. */
+  private identified(query: LoggedQuery): LoggedQuery {
+    const who = this.lookup?.(query.client);
+    return who === undefined ? query : { ...query, who };
   }
 }
 

@@ -1,3 +1,4 @@
+import { STORM_DEFAULTS } from '../config/config-schema.js';
 import type { LoggedQuery } from './query-events.js';
 
 /** How repeats are collapsed: a window per (client, name, type, answer kind), and how many windows may be open. */
@@ -8,7 +9,7 @@ export interface StormOptions {
   readonly maxWindows: number;
 }
 
-export const DEFAULT_STORM_OPTIONS: StormOptions = { windowMs: 60_000, maxWindows: 10_000 };
+export const DEFAULT_STORM_OPTIONS: StormOptions = { windowMs: STORM_DEFAULTS.windowSeconds * 1000, maxWindows: STORM_DEFAULTS.maxWindows };
 
 /** The repeats of one query within one window, after the line of its first query. */
 export interface StormSummary {

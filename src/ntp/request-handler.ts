@@ -32,6 +32,8 @@ export interface RequestHandlerDeps {
   rateLimit(): NtpRateLimitConfig;
   readonly clients: ClientTable;
   readonly nowMs: () => number;
+  /** The client's MAC and name, when the client directory knows them (asked only for the rare new-client line). */
+  identify?(address: string): { readonly mac?: string; readonly name?: string } | undefined;
 }
 
 /**
@@ -119,8 +121,11 @@ export class NtpRequestHandler {
   private noteClient(address: string, group: string, version: number, receiveNs: bigint): void {
     if (!this.deps.clients.observe(address, group, version).isNew) return;
     if (this.newClientLog.check('new-client') !== 'pass') { this.suppressedNewClients++; return; }
+    const known = this.deps.identify?.(address);
     this.deps.log.info({
-      event: 'ntp-client', client: address, group, version,
+      event: 'ntp-client', client: address,
+      ...(known?.mac === undefined ? {} : { mac: known.mac }), ...(known?.name === undefined ? {} : { host: known.name }),
+      group, version,
       firstSeen: new Date(Number(receiveNs / 1_000_000n)).toISOString(),
       ...(this.suppressedNewClients > 0 ? { suppressedNewClients: this.suppressedNewClients } : {}),
     }, 'new NTP client');

@@ -41,6 +41,8 @@ export interface NtpServerDeps {
   logger: Logger;
   /** Access control and client group, shared with DNS. */
   classify(address: string): { allowed: boolean; group: string };
+  /** The client's MAC and name where known (the client directory), for the "new NTP client" line. */
+  identify?(address: string): { readonly mac?: string; readonly name?: string } | undefined;
   /** Served clock; default: an AnchoredClock on process.hrtime + Date.now. */
   clock?: NtpClock;
   /** Host sync status; default: chronyc / timesyncd / timedatectl / adjtimex probe. */
@@ -109,7 +111,10 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
     notBefore: options.notBefore, stratum: options.stratum, localStratum: options.localStratum, precision,
     statusIntervalMs: deps.statusIntervalMs ?? 64_000, stepCheckIntervalMs: deps.stepCheckIntervalMs ?? 1_000,
   }, clock, deps.syncStatus ?? createHostSyncProbe(), deps.timers ?? defaultTimers, log);
-  const handler = new NtpRequestHandler({ log, classify: deps.classify, clock, tracker, limiter, rateLimit: () => rateLimit, clients, nowMs });
+  const handler = new NtpRequestHandler({
+    log, classify: deps.classify, clock, tracker, limiter, rateLimit: () => rateLimit, clients, nowMs,
+    ...(deps.identify === undefined ? {} : { identify: deps.identify }),
+  });
   const counters = handler.counters;
   const sockets = new NtpSockets((socket, message, rinfo) => {
     // Receive time first: everything after this point counts as server processing time.
@@ -135,6 +140,8 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
   const state = tracker.current;
   log.info(
     {
+      // The starting clock state, as camshim report reads it (later changes are ntp-clock lines too).
+      event: 'ntp-clock',
       listen: sockets.addresses().map((a) => formatEndpoint(a.address, a.port)),
       ...describeState(state),
       precision,

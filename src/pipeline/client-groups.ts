@@ -18,27 +18,35 @@ export interface ClientClass {
   readonly group: ClientGroup;
 }
 
+/** The MAC behind a client address, where known (the client directory's lookup: O(1)). */
+export type MacLookup = (address: string) => string | undefined;
+
 /** Client classes remembered per source address; bounded, since anyone can send from many addresses. */
 const CLASS_CACHE_SIZE = 8192;
 
+interface GroupMembers { group: ClientGroup; networks: CidrSet; macs: ReadonlySet<string> }
+
 /**
  * Decides, per client address, whether it may query (access networks) and which group it is in
- * (first group whose networks contain it, else the default group).
+ * (first group whose networks or MACs contain it, else the default group).
  */
 export class ClientGroups {
   private readonly access: CidrSet;
-  private readonly groups: { group: ClientGroup; networks: CidrSet }[];
+  private readonly groups: GroupMembers[];
   readonly defaultGroup: ClientGroup;
-  private readonly cache = new BoundedCache<string, ClientClass>(CLASS_CACHE_SIZE);
+  private readonly cache = new BoundedCache<string, ClientClass & { mac?: string | undefined }>(CLASS_CACHE_SIZE);
+  /** Set when some group names a MAC: then the MAC is looked up per query, since leases and neighbours change under a cached address. */
+  private readonly macOf: MacLookup | undefined;
 
-  private constructor(access: CidrSet, groups: { group: ClientGroup; networks: CidrSet }[], defaultGroup: ClientGroup) {
+  private constructor(access: CidrSet, groups: GroupMembers[], defaultGroup: ClientGroup, macOf: MacLookup | undefined) {
     this.access = access;
     this.groups = groups;
     this.defaultGroup = defaultGroup;
+    this.macOf = groups.some((candidate) => candidate.macs.size > 0) ? macOf : undefined;
   }
 
   /** Builds groups against a list set; unknown list names are config problems with their path. */
-  static build(config: Config, lists: ListSet): { groups: ClientGroups; problems: Problem[] } {
+  static build(config: Config, lists: ListSet, macOf?: MacLookup): { groups: ClientGroups; problems: Problem[] } {
     const problems: Problem[] = [];
     const filterFor = (group: string, names: readonly string[], ntpRedirect: boolean, path: string): MatchFilter => {
       const enabled = new Uint8Array(Math.max(1, lists.lists.length));
@@ -74,20 +82,23 @@ export class ClientGroups {
         name: group.name, unlisted: group.unlisted, listNames: group.lists,
         filter: filterFor(group.name, group.lists, group.ntpRedirect, `groups[${index}].lists`),
       },
-      networks: new CidrSet(group.clients),
+      // The schema writes networks with a "/" and MACs as aa:bb:cc:dd:ee:ff.
+      networks: new CidrSet(group.clients.filter((entry) => entry.includes('/'))),
+      macs: new Set(group.clients.filter((entry) => !entry.includes('/'))),
     }));
-    return { groups: new ClientGroups(new CidrSet(config.access.allow), groups, defaultGroup), problems };
+    return { groups: new ClientGroups(new CidrSet(config.access.allow), groups, defaultGroup, macOf), problems };
   }
 
   classify(address: string): ClientClass {
+    const mac = this.macOf?.(address);
     const cached = this.cache.get(address);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && cached.mac === mac) return cached;
     const allowed = this.access.has(address);
     let group = this.defaultGroup;
     for (const candidate of this.groups) {
-      if (candidate.networks.has(address)) { group = candidate.group; break; }
+      if (candidate.networks.has(address) || (mac !== undefined && candidate.macs.has(mac))) { group = candidate.group; break; }
     }
-    const result = { allowed, group };
+    const result = { allowed, group, mac };
     this.cache.set(address, result);
     return result;
   }

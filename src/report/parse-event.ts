@@ -25,6 +25,8 @@ export interface NtpClientRecord {
   readonly kind: 'ntp-client';
   readonly timeMs: number;
   readonly client: string;
+  readonly mac: string | undefined;
+  readonly host: string | undefined;
   readonly group: string;
 }
 
@@ -76,7 +78,12 @@ export function parseEvent(line: string): ReportRecord | SkipReason {
   }
   if (event === 'ntp-client' || (event === undefined && fields.msg === 'new NTP client')) {
     if (typeof fields.client !== 'string') return 'malformed';
-    return { kind: 'ntp-client', timeMs, client: fields.client, group: typeof fields.group === 'string' ? fields.group : 'default' };
+    return {
+      kind: 'ntp-client', timeMs, client: fields.client,
+      mac: typeof fields.mac === 'string' ? fields.mac : undefined,
+      host: typeof fields.host === 'string' ? fields.host : undefined,
+      group: typeof fields.group === 'string' ? fields.group : 'default',
+    };
   }
   if (event === 'ntp-clock') {
     if (typeof fields.state !== 'string') return 'malformed';

@@ -18,6 +18,11 @@ export function clientLabel(row: Pick<ClientRow, 'client' | 'host' | 'mac'>): st
   return row.mac !== undefined ? `${row.client} ${row.mac}` : row.client;
 }
 
+/** The client without its MAC (shown in a column of its own). */
+function clientName(row: Pick<ClientRow, 'client' | 'host'>): string {
+  return row.host === undefined ? row.client : `${row.host} (${row.client})`;
+}
+
 const NAME_COLUMNS: readonly Column[] = [
   // A long name keeps its end: the vendor's domain says more than the first label.
   { heading: 'NAME', flexible: true, min: 16, cut: 'start' },
@@ -51,14 +56,18 @@ export function renderText(result: ReportResult, style: TextStyle): string {
   const markNew = window.since !== undefined;
   const legend = `EVERY: the typical gap between one client's tries${markNew ? '; *: first seen in this window' : ''}`;
   section('Sinkholed names', result.sinkholed.length === 0 ? ['none'] : [...layoutTable(NAME_COLUMNS, nameRows(result.sinkholed, markNew), style.width, bold), legend]);
+  // The MAC is what a router's filter rule names: a column of its own when the log carries any.
+  const macs = result.clients.some((row) => row.mac !== undefined);
   section('Clients', result.clients.length === 0 ? ['none'] : layoutTable([
     { heading: 'CLIENT', flexible: true, min: 15 },
+    ...(macs ? [{ heading: 'MAC' }] : []),
     { heading: 'SINKHOLED', align: 'right' },
     { heading: 'UNLISTED', align: 'right' },
     { heading: 'NTP NAMES', align: 'right' },
     { heading: 'TOP NAMES', flexible: true, min: 12 },
   ],
-  result.clients.map((row) => [clientLabel(row), count(row.sinkholed), count(row.unlisted), count(row.redirected), row.top.map((top) => `${top.name} ${count(top.attempts)}`).join(', ') || '-']), style.width, bold));
+  result.clients.map((row) => [macs ? clientName(row) : clientLabel(row), ...(macs ? [row.mac ?? '-'] : []), count(row.sinkholed), count(row.unlisted), count(row.redirected),
+    row.top.map((top) => `${top.name} ${count(top.attempts)}`).join(', ') || '-']), style.width, bold));
   if (result.unlisted.length > 0) {
     section('Unlisted names (deny-by-default groups): candidates for the lists', layoutTable(NAME_COLUMNS, nameRows(result.unlisted, markNew), style.width, bold));
   }
@@ -66,6 +75,6 @@ export function renderText(result: ReportResult, style: TextStyle): string {
   const clock = ntp.clock.length === 0 ? 'no clock changes logged' : ntp.clock.map((entry) => `${entry.state} from ${short(entry.time)}`).join(', ');
   section('NTP', [`${ntp.clients.length} clients served first in this window; clock: ${clock}`,
     ...(ntp.clients.length === 0 ? [] : layoutTable([{ heading: 'CLIENT', flexible: true }, { heading: 'GROUP', flexible: true }, { heading: 'FIRST' }],
-      ntp.clients.map((row) => [row.client, row.group, short(row.firstSeen)]), style.width, bold))]);
+      ntp.clients.map((row) => [clientLabel(row), row.group, short(row.firstSeen)]), style.width, bold))]);
   return `${out.join('\n')}\n`;
 }

@@ -60,6 +60,8 @@ export interface ClientRow {
 
 export interface NtpRow {
   readonly client: string;
+  readonly mac: string | undefined;
+  readonly host: string | undefined;
   readonly group: string;
   readonly firstSeen: string;
 }
@@ -94,7 +96,7 @@ export class ReportSummary {
   private readonly clients = new Map<string, ClientState>();
   /** Every name's first time in the whole input (filters other than time applied), for --new. */
   private readonly firstEver = new Map<string, number>();
-  private readonly ntpClients = new Map<string, { group: string; firstMs: number }>();
+  private readonly ntpClients = new Map<string, { group: string; firstMs: number; mac: string | undefined; host: string | undefined }>();
   private readonly clock: { timeMs: number; state: string }[] = [];
   private readonly skipped: Record<SkipReason, number> = { 'not-camshim': 0, 'other-event': 0, malformed: 0, 'newer-schema': 0 };
   private readonly problems: ReadProblem[] = [];
@@ -125,7 +127,7 @@ export class ReportSummary {
     if (record.kind === 'ntp-client') {
       if (!inWindow(this.filter, record.timeMs)) return;
       this.counted++;
-      if (!this.ntpClients.has(record.client)) this.ntpClients.set(record.client, { group: record.group, firstMs: record.timeMs });
+      if (!this.ntpClients.has(record.client)) this.ntpClients.set(record.client, { group: record.group, firstMs: record.timeMs, mac: record.mac, host: record.host });
       return;
     }
     if (this.filter.domain !== undefined && !this.filter.domain(record.name)) return;
@@ -222,7 +224,7 @@ export class ReportSummary {
       redirected: rows('redirect'),
       clients: clientRows,
       ntp: {
-        clients: [...this.ntpClients].map(([client, seen]) => ({ client, group: seen.group, firstSeen: iso(seen.firstMs) }))
+        clients: [...this.ntpClients].map(([client, seen]) => ({ client, mac: seen.mac, host: seen.host, group: seen.group, firstSeen: iso(seen.firstMs) }))
           .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen)).slice(0, options.top),
         clock: [...this.clock].sort((a, b) => a.timeMs - b.timeMs).map((entry) => ({ time: iso(entry.timeMs), state: entry.state })),
       },

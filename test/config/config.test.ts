@@ -165,3 +165,37 @@ test('flags are checked by the same schema as the file, and a problem names the 
   await import('node:fs/promises').then(({ writeFile }) => writeFile(badFile, 'dns:\n  port: 0\n'));
   await assert.rejects(loadConfig(badFile, { logLevel: 'warn' }), (error: unknown) => error instanceof CamshimError && error.code === 'CONFIG_INVALID' && /bad\.yaml: dns\.port: expected a port number/.test(error.message));
 });
+
+test('log: format, file with rotation and storm window settings, with defaults and dotted-path errors', async () => {
+  const defaults = defaultConfig().log;
+  assert.deepEqual([defaults.format, defaults.file, defaults.stormWindowSeconds, defaults.stormMaxWindows], ['auto', undefined, 60, 10_000]);
+  const config = configFrom({ log: { format: 'pretty', stormWindowSeconds: 0, file: { path: 'camshim.log', size: '10m', frequency: 3_600_000 } } });
+  assert.deepEqual(config.log.file, { path: 'camshim.log', size: '10m', frequency: 3_600_000, keep: 10 });
+  assert.equal(config.log.stormWindowSeconds, 0);
+  const problems = validateConfig({ log: { format: 'yaml', stormWindowSeconds: -1, stormMaxWindows: 0, file: { size: '10MB', frequency: 'weekly', keep: 0 } } }).problems;
+  assert.deepEqual(problems.map((p) => p.path).sort(), ['log.file.frequency', 'log.file.keep', 'log.file.path', 'log.file.size', 'log.format', 'log.stormMaxWindows', 'log.stormWindowSeconds']);
+  assert.match(validateConfig({ dns: { workers: 2 }, log: { file: { path: 'x.log' } } }).problems[0]!.message, /cannot be combined with dns\.workers above 1/);
+  const dir = await tempDir({ 'c.yaml': 'log:\n  format: json\n' });
+  assert.equal((await loadConfig(path.join(dir, 'c.yaml'), { logFormat: 'pretty' })).config.log.format, 'pretty');
+  await assert.rejects(loadConfig(path.join(dir, 'c.yaml'), { logFormat: 'fancy' }), /--log-format: expected one of "auto", "json", "pretty", got "fancy"/);
+});
+
+test('clients: names by MAC or IP; clientDirectory defaults; group members may be MACs', () => {
+  const defaults = defaultConfig();
+  assert.deepEqual([defaults.clients, defaults.clientDirectory], [{}, { leases: 'auto', neighbours: true }]);
+  const config = configFrom({
+    clients: { '5C-E9-31-AA-BB-CC': 'garage-c200', '192.168.20.40': 'nvr' },
+    clientDirectory: { leases: ['/tmp/dhcp.leases', { path: '/srv/leases', format: 'isc-dhcpd' }], neighbours: false },
+    groups: [{ name: 'cams', clients: ['5ce9.31aa.bbcc', '192.168.20.0/24'] }],
+  });
+  assert.deepEqual(config.groups[0]!.clients, ['5c:e9:31:aa:bb:cc', '192.168.20.0/24']);
+  assert.deepEqual(config.clientDirectory.leases, ['/tmp/dhcp.leases', { path: '/srv/leases', format: 'isc-dhcpd' }]);
+  const problems = validateConfig({
+    clients: { 'not-an-address': 'x', '192.168.20.41': '', 'aa:bb:cc:dd:ee:ff': 'a', 'AA-BB-CC-DD-EE-FF': 'b' },
+    clientDirectory: { leases: 'none', neighbour: true },
+    groups: [{ name: 'cams', clients: ['garage'] }],
+  }).problems;
+  assert.deepEqual(problems.map((p) => p.path).sort(), [
+    'clientDirectory.leases', 'clientDirectory.neighbour', 'clients.192.168.20.41', 'clients.AA-BB-CC-DD-EE-FF', 'clients.not-an-address', 'groups[0].clients[0]',
+  ]);
+});

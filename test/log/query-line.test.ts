@@ -77,6 +77,10 @@ const RECORDS: LoggedQuery[] = [
   // Any other string is escaped as pino does too: quotes, backslashes, control and high bytes.
   record('sinkhole', '127.0.0.1', 'a"b\\c\u0000\u0001\b\t\n\f\r\u001f\u007f\u0080\u00e9\u00ff.tplinkcloud.com', 65280, 'cameras', 'nxdomain'),
   record('unlisted', '127.0.0.1', 'not-from-the-wire-\u0100-\u4e2d.example', QType.A, 'cameras', 'nxdomain'),
+  // A client the directory knows: MAC and name, either alone, and a name that needs escaping.
+  { ...record('sinkhole', '192.168.20.31', 'n-devs.tplinkcloud.com', QType.A, 'cameras', 'nxdomain'), who: { mac: '5c:e9:31:aa:bb:cc', name: 'garage-c200' } },
+  { ...record('sinkhole', '192.168.20.34', 'n-devs.tplinkcloud.com', QType.A, 'cameras', 'nxdomain'), who: { mac: '5c:e9:31:aa:bb:cd' } },
+  { ...record('redirect', '10.0.0.2', 'pool.ntp.org', QType.A, 'cameras', 'redirect4'), who: { name: 'nvr "hall" \\ \u00e9\u4e2d' } },
 ];
 
 /** What pino itself writes for a record: the reference every fast path must equal. */
@@ -97,6 +101,20 @@ describe('the sinkhole log line', () => {
       assert.equal(text(), viaPino(RECORDS, bindings).join(''));
       for (const line of text().trimEnd().split('\n')) assert.equal(typeof JSON.parse(line), 'object');
     }
+  });
+
+  test('a client lookup adds mac and host to written lines, as pino writes them', async () => {
+    const { log, text, close } = await captureViaRoot();
+    const known = new Map([['192.168.20.31', { mac: '5c:e9:31:aa:bb:cc', name: 'garage-c200' }], ['fd00::31', { mac: '5c:e9:31:aa:bb:ce' }]]);
+    let lookups = 0;
+    log.identifyClients((address) => { lookups++; return known.get(address); });
+    const plain = RECORDS.slice(0, 3);
+    for (const query of plain) log.record({ ...query, timeMs: log.now() });
+    assert.equal(await close(), true);
+    assert.equal(text(), viaPino(plain.map((query) => ({ ...query, who: known.get(query.client) }))).join(''));
+    assert.equal(lookups, plain.length, 'one lookup per written line');
+    const first = JSON.parse(text().split('\n')[0]!) as Record<string, unknown>;
+    assert.deepEqual([first.client, first.mac, first.host], ['192.168.20.31', '5c:e9:31:aa:bb:cc', 'garage-c200']);
   });
 
   test('the batch goes out by itself a few milliseconds after its first record', async () => {

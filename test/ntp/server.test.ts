@@ -59,6 +59,7 @@ describe('NTP server over real sockets (127.0.0.1, ::1)', () => {
     const startLine = srv.lines.find((l) => String(l.msg).startsWith('NTP server started'));
     assert.ok(startLine);
     assert.equal(startLine.state, 'synchronised');
+    assert.equal(startLine.event, 'ntp-clock');
   });
 
   it('echoes the origin byte-exact and the version, with honest timestamps', async () => {
@@ -143,6 +144,7 @@ describe('NTP server over real sockets (127.0.0.1, ::1)', () => {
     const v4 = newClients.find((l) => l.client === '127.0.0.1');
     assert.ok(v4);
     assert.equal(v4.group, 'cams');
+    assert.equal(v4.event, 'ntp-client');
     assert.equal(typeof v4.firstSeen, 'string');
     assert.equal(newClients.filter((l) => l.client === '127.0.0.1').length, 1);
     assert.ok(srv.handle.stats().served >= 305);
@@ -274,6 +276,7 @@ describe('NTP server clock states', () => {
       const change = lines.find((l) => String(l.msg) === 'NTP clock state synchronised -> local');
       assert.ok(change);
       assert.equal(change.level, 40);
+      assert.deepEqual([change.event, change.state, change.previous], ['ntp-clock', 'local', 'synchronised']);
       const h = decodeHeader((await exchange('127.0.0.1', port(), request())) ?? Buffer.alloc(48));
       assert.deepEqual([h.stratum, h.leap, h.refId.toString(16)], [10, 0, '4c4f434c']);
       assert.equal(handle.stats().stateChanges, 1);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -293,6 +293,30 @@ export interface StormResult {
   readonly goodP99: number;
   readonly goodLost: number;
   readonly stormAnsweredQps: number;
+  /** The sinkhole-log lines (its first query's, and storm summaries) the storming client's one name produced; undefined without a storm. */
+  readonly stormLogLines: number | undefined;
+  /** Storm windows the run spanned (60 s each): at most two lines per window is the target. */
+  readonly stormWindows: number | undefined;
+  /** Queries of the storm the log accounts for (first lines plus storm counts), next to the answered total. */
+  readonly stormLogged: number | undefined;
+  readonly stormAnswered: number | undefined;
+}
+
+/** The storm collapser's window (log.stormWindowSeconds' default). */
+const STORM_WINDOW_SECONDS = 60;
+
+/** The storming client's lines for `name` in a camshim JSON log: how many, and how many queries they account for. */
+async function stormLogLines(logFile: string, client: string, name: string): Promise<{ lines: number; queries: number }> {
+  let lines = 0;
+  let queries = 0;
+  for (const text of (await readFile(logFile, 'utf8')).split('\n')) {
+    if (!text.includes(name)) continue;
+    let line: Record<string, unknown>;
+    try { line = JSON.parse(text) as Record<string, unknown>; } catch { continue; }
+    if (line.client !== client || line.name !== name) continue;
+    if (line.event === 'sinkhole') { lines++; queries++; } else if (line.event === 'storm') { lines++; queries += Number(line.count); }
+  }
+  return { lines, queries };
 }
 
 /**
@@ -309,27 +333,44 @@ export async function stormPhase(context: BenchContext, dataset: Dataset): Promi
     { variant: 'storm, rate limit (100 q/s, burst 200, drop)', storm: true, rateLimit: { ratePerSecond: 100, burst: 200, overLimit: 'drop' as const } },
   ];
   const results: StormResult[] = [];
+  // The storming client repeats one sinkholed name, as a blocked camera retrying does.
+  const stormName = dataset.names[0]!;
+  const stormQueries = path.join(context.workDir, 'storm-queries.txt');
+  await writeFile(stormQueries, `${stormName} A\n`);
+  const logFile = path.join(context.outDir, 'camshim-storm.log');
   for (const variant of variants) {
     const server = await startServer({
       kind: 'camshim', label: 'camshim', port: port(), cpus: context.placement.serverCpus, listFile: dataset.listFile, names: [],
       workDir: context.workDir, ...(variant.rateLimit === undefined ? {} : { rateLimit: variant.rateLimit }),
-    }, path.join(context.outDir, 'camshim-storm.log'));
+    }, logFile);
+    let stormAnswered: number | undefined;
+    let stormSeconds = 0;
+    let partial: Omit<StormResult, 'stormLogLines' | 'stormWindows' | 'stormLogged' | 'stormAnswered'> | undefined;
     try {
       // Long enough for a few hundred well-behaved queries: a p99 of 200 samples is the 2nd worst.
       const seconds = context.latencySeconds + 3;
       const storm = variant.storm
         // Niced: it shares the client core with the measuring client, which must get the CPU when a reply arrives.
-        ? runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds: seconds + 1, cpus: context.placement.clientCpus, source: '127.0.0.2', outstanding: 500, nice: 19 })
+        ? runDnsperf({ port: server.port, queryFile: stormQueries, seconds: seconds + 1, cpus: context.placement.clientCpus, source: '127.0.0.2', outstanding: 500, nice: 19 })
         : Promise.resolve(undefined);
+      if (variant.storm) stormSeconds = seconds + 1;
       await sleep(300);
       const good = await runDnsperf({ port: server.port, queryFile: dataset.queryFile, seconds, cpus: context.placement.clientCpus, source: '127.0.0.3', maxQps: 80, perQuery: true, outstanding: 20 });
       const stormResult = await storm;
       const latency = latencyOf(good);
-      results.push({ variant: variant.variant, goodP50: latency.p50, goodP99: latency.p99, goodLost: latency.lost, stormAnsweredQps: Math.round(stormResult?.qps ?? 0) });
+      stormAnswered = stormResult?.completed;
+      partial = { variant: variant.variant, goodP50: latency.p50, goodP99: latency.p99, goodLost: latency.lost, stormAnsweredQps: Math.round(stormResult?.qps ?? 0) };
       context.log(`  ${variant.variant}: well-behaved p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, lost ${latency.lost}; storm answered ${Math.round(stormResult?.qps ?? 0)} q/s`);
     } finally {
+      // Stopped first: the open storm window is written at SIGTERM.
       await server.stop();
     }
+    if (!variant.storm) { results.push({ ...partial, stormLogLines: undefined, stormWindows: undefined, stormLogged: undefined, stormAnswered: undefined }); continue; }
+    const counted = await stormLogLines(logFile, '127.0.0.2', stormName);
+    const windows = Math.ceil(stormSeconds / STORM_WINDOW_SECONDS);
+    results.push({ ...partial, stormLogLines: counted.lines, stormWindows: windows, stormLogged: counted.queries, stormAnswered });
+    context.log(`  ${variant.variant}: ${counted.lines} log lines for ${stormName} from the storming client over ${windows} window(s) of ${STORM_WINDOW_SECONDS} s`
+      + ` (target: at most ${2 * windows}: ${counted.lines <= 2 * windows ? 'met' : 'NOT met'}); they account for ${counted.queries} queries, ${stormAnswered ?? '?'} answered`);
   }
   return results;
 }
