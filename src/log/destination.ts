@@ -60,7 +60,9 @@ export class LogDestination {
     this.boom = typeof destination === 'object' ? destination
       : pino.destination({ dest: destination, sync: false, minLength: 0, maxLength, append: true, mkdir: true }) as unknown as SonicBoomStream;
     this.boom.on('drop', () => this.dropped1(maxLength));
-    this.boom.on('write', () => {
+    // Recovered when everything buffered has gone out ('drain'), not at the first write that
+    // completes: a partial write into a pipe whose reader is still stuck is no recovery.
+    this.boom.on('drain', () => {
       if (this.droppedInStall === 0) return;
       const dropped = this.droppedInStall;
       this.droppedInStall = 0;
