@@ -23,13 +23,15 @@ export interface LogDestinationOptions {
 }
 
 /** A producer of held lines: hands over everything it holds, formatted, or nothing. */
-export type HeldLines = () => string | undefined;
+export type HeldLines = () => string | Buffer | undefined;
 
 export const DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
 
 /** The part of sonic-boom this file drives (pino.destination's return type is too loose to use as is). */
 export interface SonicBoomStream {
-  write(data: string): boolean;
+  write(data: string | Buffer): boolean;
+  /** `buffer` when it takes bytes (camshim's own destinations), else strings. */
+  readonly contentMode?: string;
   on(event: 'drop' | 'write' | 'drain', listener: () => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
   off(event: 'drain', listener: () => void): void;
@@ -47,6 +49,8 @@ export class LogDestination {
   private stallNoticed = false;
   private failNoticed = false;
   private closing = false;
+  /** Whether the stream takes bytes: the sinkhole log's lines are formatted as UTF-8 bytes, and passing them on as such saves decoding and encoding them again. */
+  private readonly bytes: boolean;
 
   /**
    * `destination`: a file descriptor or path (opened here), or a sonic-boom stream opened
@@ -58,7 +62,9 @@ export class LogDestination {
     // minLength 0: a line goes out at once when nothing is being written, and lines that arrive
     // while a write is in flight go out together after it, so the batch grows with the load.
     this.boom = typeof destination === 'object' ? destination
-      : pino.destination({ dest: destination, sync: false, minLength: 0, maxLength, append: true, mkdir: true }) as unknown as SonicBoomStream;
+      : pino.destination({ dest: destination, sync: false, minLength: 0, maxLength, append: true, mkdir: true, contentMode: 'buffer' }) as unknown as SonicBoomStream;
+    // Streams made here take bytes; one opened elsewhere (pino-roll's) takes text unless it says otherwise.
+    this.bytes = typeof destination !== 'object' || this.boom.contentMode === 'buffer';
     this.boom.on('drop', () => this.dropped1(maxLength));
     // Recovered when everything buffered has gone out ('drain'), not at the first write that
     // completes: a partial write into a pipe whose reader is still stuck is no recovery.
@@ -83,8 +89,8 @@ export class LogDestination {
     return true;
   }
 
-  /** Writes lines a producer held, already formatted. */
-  writeHeld(text: string): void {
+  /** Writes lines a producer held, already formatted (text or UTF-8 bytes). */
+  writeHeld(text: string | Buffer): void {
     this.put(text);
   }
 
@@ -132,11 +138,11 @@ export class LogDestination {
   }
 
   /** Text of one or more whole lines; when it cannot be written, each of its lines counts as dropped. */
-  private put(text: string): void {
+  private put(text: string | Buffer): void {
     if (this.failed !== undefined) { this.droppedTotal += countLines(text); return; }
     const before = this.droppedTotal;
     try {
-      this.boom.write(this.options.transform === undefined ? text : this.options.transform(text));
+      this.boom.write(this.form(text));
     } catch (error) {
       this.fail(error as Error);
       this.droppedTotal += countLines(text);
@@ -148,6 +154,16 @@ export class LogDestination {
       this.droppedTotal += more;
       this.droppedInStall += more;
     }
+  }
+
+  /** Lines in the form the stream takes, after the transform (which works on text). */
+  private form(chunk: string | Buffer): string | Buffer {
+    if (this.options.transform !== undefined) {
+      const text = this.options.transform(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+      return this.bytes ? Buffer.from(text, 'utf8') : text;
+    }
+    if (this.bytes) return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    return typeof chunk === 'string' ? chunk : chunk.toString('utf8');
   }
 
   private dropped1(maxLength: number): void {
@@ -173,9 +189,10 @@ export class LogDestination {
   }
 }
 
-function countLines(text: string): number {
+function countLines(text: string | Buffer): number {
   let lines = 0;
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+  if (typeof text === 'string') for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+  else for (let at = text.indexOf(0x0a); at >= 0; at = text.indexOf(0x0a, at + 1)) lines++;
   return lines;
 }
 

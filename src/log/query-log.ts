@@ -158,12 +158,12 @@ class HeldQueryLog extends LevelGatedLog implements LineWriter {
     if (text !== undefined) this.destination.writeHeld(text);
   };
 
-  private take(): string | undefined {
+  private take(): Buffer | undefined {
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
     const held = this.held;
     if (held.length === 0) return undefined;
     this.held = [];
     for (const query of held) this.encoder.encode(query);
-    return this.encoder.take().toString('utf8');
+    return this.encoder.take();
   }
 }
