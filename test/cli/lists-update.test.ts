@@ -86,3 +86,20 @@ test('lists help shows each option once', async () => {
     assert.equal(help.stdout.match(/--config/g)?.length, 1, args.join(' '));
   }
 });
+
+test('on a terminal, lists update shows a progress line while a slow download runs, and clears it', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { MAIN } = await import('../helpers/daemon.js');
+  const scriptFound = await new Promise<boolean>((resolve) => { execFile('script', ['--version'], (error) => resolve(error === null)); });
+  if (!scriptFound) { t.skip('script (util-linux) is not installed: no pseudo-terminal to run the command on'); return; }
+  server.set('/cli/slow', { body: listOf(20, 'slow.vendor.example'), trickleMs: 100 });
+  const { config, stateDir } = await setup(['/cli/slow']);
+  // `script` runs the command on a pseudo-terminal, as a person at a shell would.
+  const command = [process.execPath, MAIN, 'lists', 'update', '--config', config, '--state-dir', stateDir].map((arg) => `'${arg}'`).join(' ');
+  const output = await new Promise<string>((resolve) => {
+    execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000 }, (_error, stdout) => resolve(stdout));
+  });
+  assert.match(output, /downloading cli-slow/, 'the progress line names the source');
+  assert.match(output, /\r\u001b\[K/, 'the line is rewritten in place and cleared');
+  assert.match(output, /cli-slow\s+changed/);
+});
