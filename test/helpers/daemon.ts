@@ -89,15 +89,18 @@ export async function startDaemon(args: readonly string[], options: {
       if (endpoint === undefined) throw new Error(`no ${protocol} IPv${family} endpoint in ${JSON.stringify(endpoints)}`);
       return endpoint.port;
     },
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: () => stopChild(child, exited),
   };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (`exited`: the child's exit, already awaited by the caller's own listener). */
+export async function stopChild(child: ChildProcess, exited: Promise<number | null>, graceMs = 5000): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { MAIN, runCli, startDaemon, tempDir } from '../helpers/daemon.js';
+import { MAIN, runCli, startDaemon, stopChild, tempDir } from '../helpers/daemon.js';
 import { queriesFrom } from '../helpers/loopback-queries.js';
 
 const LIST = 'cloud.vendor.example\n';
@@ -18,14 +18,7 @@ async function spawnDaemon(args: readonly string[], ready: RegExp): Promise<{ ch
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const stop = async (): Promise<number | null> => {
-    if (child.exitCode !== null) return child.exitCode;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  };
+  const stop = (): Promise<number | null> => stopChild(child, exited);
   const match = await waitFor(() => ready.exec(stdout) ?? undefined, 10_000, () => `stdout: ${stdout}\nstderr: ${stderr}`);
   return { child, stdout: () => stdout, match, stop };
 }
