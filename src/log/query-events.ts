@@ -4,7 +4,7 @@ import { RCode, rcodeName, typeName } from '../wire/constants.js';
 import type { ListSet } from '../lists/list-set.js';
 import { ruleText } from '../lists/rule.js';
 import { isLoggedKind, type LoggedKind } from '../pipeline/answer-kinds.js';
-import type { LineHead, QueryEventLine } from './log-schema.js';
+import type { LineHead, QueryEventLine, StormLine } from './log-schema.js';
 
 export { isLoggedKind, type LoggedKind };
 
@@ -60,5 +60,28 @@ export function queryEvent(record: LoggedQuery): QueryEvent {
     group: record.group,
     ...ruleFields(record.lists, record.rule),
     answer: answerText(record.rcode, record.address),
+  };
+}
+
+/** The repeats of one query within one storm window, after the line of its first query. */
+export interface StormSummary {
+  /** The window's first query (its line was written when it came). */
+  readonly query: LoggedQuery;
+  readonly count: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+  /** When the window closed (ms since the epoch, from the log's clock): the storm line's time. */
+  readonly closedMs: number;
+}
+
+/** The fields of a storm line after its head, as the log schema defines them. */
+export type StormEvent = Omit<StormLine, keyof LineHead>;
+
+/** The event a storm summary describes (the slow, obvious path, as queryEvent). */
+export function stormEvent(summary: StormSummary): StormEvent {
+  const { event, ...fields } = queryEvent(summary.query);
+  return {
+    event: 'storm', of: event, ...fields, count: summary.count,
+    first: new Date(summary.firstMs).toISOString(), last: new Date(summary.lastMs).toISOString(),
   };
 }

@@ -3,7 +3,7 @@ import { typeName } from '../wire/constants.js';
 import { SCOPE_CODES, type RuleFields } from '../lists/domain-table.js';
 import type { ListSet } from '../lists/list-set.js';
 import { SCOPE_PREFIXES } from '../lists/rule.js';
-import { answerText, type LoggedKind, type LoggedQuery } from './query-events.js';
+import { answerText, type LoggedKind, type LoggedQuery, type StormSummary } from './query-events.js';
 
 /** What a line takes from the logger: pino's level prefix, bindings, line end, and its clock. */
 export interface LineFrame {
@@ -30,6 +30,10 @@ const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 const KINDS: readonly LoggedKind[] = ['sinkhole', 'redirect', 'unlisted'];
 /** Per kind, what follows the shared head: `sinkhole","client":` */
 const KIND_FRAGMENTS = KINDS.map((kind) => utf8(`${kind}","client":`));
+/** Per kind, a storm line's: `storm","of":"sinkhole","client":` */
+const STORM_KIND_FRAGMENTS = KINDS.map((kind) => utf8(`storm","of":"${kind}","client":`));
+/** A storm line's tail after its count: two ISO times, the message and the line end, at most. */
+const STORM_TAIL_BYTES = 128;
 const NO_RULE = utf8(',"list":null,"rule":null,"line":null,"answer":');
 const LINE_KEY = utf8('","line":');
 const NAME_KEY = utf8(',"name":"');
@@ -66,6 +70,8 @@ export class QueryLineEncoder {
   /** `"cameras"` */
   private readonly groups = new FragmentCache<string>();
   private readonly answers: FragmentCache<string>[] = KINDS.map(() => new FragmentCache());
+  /** `"NXDOMAIN","count":` per answer text, for storm lines. */
+  private readonly stormAnswers = new FragmentCache<string>();
   /** Made once, not per line: the rule head for the rule `ruleHead` has just read into `ruleFields`. */
   private readonly ruleHeadFragment = (): string =>
     `,"list":${jsonOrNull(this.ruleLists?.lists[this.ruleFields.list]?.name ?? null)},"rule":"${SCOPE_PREFIXES[this.ruleFields.scope]}`;
@@ -83,21 +89,37 @@ export class QueryLineEncoder {
   /** Bytes written and not yet taken. */
   get pendingBytes(): number { return this.length; }
 
-  /** Appends one line. */
+  /** Appends one query's line. */
   encode(record: LoggedQuery): void {
     const kind = KIND_INDEX[record.kind];
-    if (this.headMs !== record.timeMs) this.makeHead(record.timeMs);
-    const kindBytes = KIND_FRAGMENTS[kind]!;
+    this.encodeFields(record, record.timeMs, KIND_FRAGMENTS[kind]!, this.answerBytes(kind, record.rcode, record.address), 0);
+  }
+
+  /**
+   * Appends a storm line: the fields of the window's first query, then its count and times, as
+   * `logger.info(stormEvent(summary), 'storm')` writes them at the window's close.
+   */
+  encodeStorm(summary: StormSummary): void {
+    const record = summary.query;
+    const kind = KIND_INDEX[record.kind];
+    const answer = this.stormAnswers.get(answerText(record.rcode, record.address), stormAnswerFragment);
+    this.encodeFields(record, summary.closedMs, STORM_KIND_FRAGMENTS[kind]!, answer, STORM_TAIL_BYTES);
+    const tail = `${summary.count},"first":"${new Date(summary.firstMs).toISOString()}","last":"${new Date(summary.lastMs).toISOString()}","msg":"storm"${this.frame.end}`;
+    this.length += this.buffer.write(tail, this.length, 'utf8');
+  }
+
+  /** The line up to and including `answer`, with `extra` bytes of room after it. */
+  private encodeFields(record: LoggedQuery, timeMs: number, kindBytes: Buffer, answer: Buffer, extra: number): void {
+    if (this.headMs !== timeMs) this.makeHead(timeMs);
     const client = this.clients.get(record.client, jsonString);
     const who = record.who === undefined ? undefined : this.identities.get(record.who, identityFragment);
     const type = this.types.get(record.qtype, typeFragment);
     const group = this.groups.get(record.group, jsonString);
     const ruleHead = record.rule === undefined ? NO_RULE : this.ruleHead(record.lists, record.rule);
-    const answer = this.answerBytes(kind, record.rcode, record.address);
     const name = record.name;
     // Worst case for the name: every character a 6-byte \u00XX escape.
     this.reserve(this.head.length + kindBytes.length + client.length + (who?.length ?? 0) + NAME_KEY.length + name.length * 6 + type.length + group.length + ruleHead.length
-      + RULE_NAME_BYTES + LINE_KEY.length + LINE_DIGITS + ANSWER_KEY.length + answer.length);
+      + RULE_NAME_BYTES + LINE_KEY.length + LINE_DIGITS + ANSWER_KEY.length + answer.length + extra);
     this.put(this.head);
     this.put(kindBytes);
     this.put(client);
@@ -227,6 +249,8 @@ class FragmentCache<K> {
 /** `,"mac":"5c:e9:31:aa:bb:cc","host":"garage-c200"`, each part only when known (as queryEvent writes them). */
 const identityFragment = (who: ClientInfo): string =>
   `${who.mac === undefined ? '' : `,"mac":${jsonString(who.mac)}`}${who.name === undefined ? '' : `,"host":${jsonString(who.name)}`}`;
+/** `"NXDOMAIN","count":` */
+const stormAnswerFragment = (answer: string): string => `${jsonString(answer)},"count":`;
 /** `","type":"A","group":` (the name's closing quote first) */
 const typeFragment = (qtype: number): string => `","type":${jsonString(typeName(qtype))},"group":`;
 

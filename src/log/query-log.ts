@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { ClientInfo } from '../clients/index.js';
 import type { LogDestination } from './destination.js';
 import type { IsoTimeFunction } from './iso-time.js';
-import { queryEvent, type LoggedQuery } from './query-events.js';
-import { DEFAULT_STORM_OPTIONS, StormCollapser, type StormOptions, type StormSummary, type StormTimers } from './storm-collapser.js';
+import { queryEvent, stormEvent, type LoggedQuery, type StormSummary } from './query-events.js';
+import { DEFAULT_STORM_OPTIONS, StormCollapser, type StormOptions, type StormTimers } from './storm-collapser.js';
 import { QueryLineEncoder, type LineFrame } from './query-line.js';
 
 /** The sinkhole log as the query path sees it: is it on, what time is it, record this decision. */
@@ -29,11 +29,12 @@ export interface QueryLog {
 /** The client directory's lookup: an address to its MAC and name, O(1). */
 export type ClientLookup = (address: string) => ClientInfo | undefined;
 
-/** What writes a query's own line (the storm collapser decides which queries get one). */
+/** What writes a query's own line and storm lines (the storm collapser decides which queries get one). */
 interface LineWriter {
   readonly enabled: boolean;
   readonly now: () => number;
   record(query: LoggedQuery): void;
+  recordStorm(summary: StormSummary): void;
   close(): void;
 }
 
@@ -69,20 +70,21 @@ export function createQueryLog(logger: Logger, channel?: QueryLogChannel, storm:
     const frame: LineFrame = { levelPrefix: `{"level":${INFO}`, bindings, end: '}\n', timeAt: channel.time.at };
     lines = new HeldQueryLog(logger, channel.destination, new QueryLineEncoder(frame), channel.time.now);
   }
-  return new CollapsingQueryLog(logger, lines, storm, timers);
+  return new CollapsingQueryLog(lines, storm, timers);
 }
 
 /**
  * Storms collapsed: the first query of a (client, name, type, answer kind) in a window gets its
  * line; repeats are counted and written as one `storm` line when the window closes. Storm lines
- * are rare, so they go through pino itself.
+ * take the same path as query lines: under a flood of distinct names most windows close with a
+ * count, and a pino line per storm would break every batch of held lines in two.
  */
 class CollapsingQueryLog implements QueryLog {
   private readonly storms: StormCollapser;
   private collapsedLines = 0;
   private lookup: ClientLookup | undefined;
 
-  constructor(private readonly logger: Logger, private readonly lines: LineWriter, options: StormOptions, timers?: StormTimers) {
+  constructor(private readonly lines: LineWriter, options: StormOptions, timers?: StormTimers) {
     this.storms = new StormCollapser(options, (query) => lines.record(this.identified(query)), (summary) => this.writeStorm(summary), lines.now, timers);
   }
 
@@ -107,11 +109,8 @@ class CollapsingQueryLog implements QueryLog {
 
   private writeStorm(summary: StormSummary): void {
     this.collapsedLines += summary.count;
-    const { event, ...fields } = queryEvent(this.identified(summary.query));
-    this.logger.info({
-      event: 'storm', of: event, ...fields, count: summary.count,
-      first: new Date(summary.firstMs).toISOString(), last: new Date(summary.lastMs).toISOString(),
-    }, 'storm');
+    const query = this.identified(summary.query);
+    this.lines.recordStorm(query === summary.query ? summary : { ...summary, query });
   }
 
   /** The record with its client's directory entry, when the directory knows the client. */
@@ -130,12 +129,14 @@ abstract class LevelGatedLog {
 class PinoQueryLog extends LevelGatedLog implements LineWriter {
   readonly now = Date.now;
   record(query: LoggedQuery): void { this.logger.info(queryEvent(query), query.kind); }
+  recordStorm(summary: StormSummary): void { this.logger.info(stormEvent(summary), 'storm'); }
   close(): void { /* pino owns the destination */ }
 }
 
 /** Records held as references for one batch, then formatted in one pass into the destination. */
 class HeldQueryLog extends LevelGatedLog implements LineWriter {
-  private held: LoggedQuery[] = [];
+  /** Query records, and storm summaries (told apart by `count`), in the order they came. */
+  private held: (LoggedQuery | StormSummary)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly detach: () => void;
 
@@ -145,8 +146,15 @@ class HeldQueryLog extends LevelGatedLog implements LineWriter {
   }
 
   record(query: LoggedQuery): void {
-    if (!this.enabled) return;
-    this.held.push(query);
+    if (this.enabled) this.hold(query);
+  }
+
+  recordStorm(summary: StormSummary): void {
+    if (this.enabled) this.hold(summary);
+  }
+
+  private hold(item: LoggedQuery | StormSummary): void {
+    this.held.push(item);
     if (this.held.length >= MAX_HELD) { this.write(); return; }
     this.timer ??= setTimeout(this.write, QUERY_LOG_BATCH_MS);
   }
@@ -163,7 +171,10 @@ class HeldQueryLog extends LevelGatedLog implements LineWriter {
     const held = this.held;
     if (held.length === 0) return undefined;
     this.held = [];
-    for (const query of held) this.encoder.encode(query);
+    for (const item of held) {
+      if ('count' in item) this.encoder.encodeStorm(item);
+      else this.encoder.encode(item);
+    }
     return this.encoder.take();
   }
 }

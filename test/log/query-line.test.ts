@@ -9,7 +9,7 @@ import { emptyMatch } from '../../src/lists/domain-table.js';
 import { buildDomainTable } from '../../src/lists/domain-table-builder.js';
 import type { ListInfo, ListSet } from '../../src/lists/list-set.js';
 import { cachedIsoTime } from '../../src/log/iso-time.js';
-import { queryEvent, type LoggedKind, type LoggedQuery } from '../../src/log/query-events.js';
+import { queryEvent, stormEvent, type LoggedKind, type LoggedQuery } from '../../src/log/query-events.js';
 import { jsonString } from '../../src/log/query-line.js';
 import { createRootLogger, LOG_BASE } from '../../src/log/logger.js';
 import { createQueryLog, QUERY_LOG_BATCH_MS, type QueryLog } from '../../src/log/query-log.js';
@@ -200,6 +200,41 @@ describe('the sinkhole log line', () => {
     assert.ok(root.dropped() > 2000, `dropped ${root.dropped()} of 3,000 lines (a 64 KiB pipe and 10,000 bytes hold a few hundred)`);
     assert.equal(await root.close(100), false);
     pipe.closeReader();
+  });
+
+  test('storm lines: the held path writes byte for byte what pino writes for the same summary', async () => {
+    const file = path.join(await tempDir(), 'log');
+    const fd = openSync(file, 'a');
+    let ms = START_MS;
+    const root = createRootLogger('info', fd, { time: cachedIsoTime(() => ms), notice: () => {} });
+    const log = root.queryLog(root.logger, undefined, { windowMs: 60_000, maxWindows: 100 });
+    const seen = new Set<string>();
+    const records = RECORDS.filter((query) => {
+      const key = `${query.client}|${query.name}|${query.qtype}|${query.kind}`;
+      return !seen.has(key) && seen.add(key) !== undefined;
+    });
+    const firstMs = ms;
+    for (const [index, query] of records.entries()) {
+      // The first query gets its line; `index + 1` repeats a millisecond apart are counted.
+      for (let repeat = 0; repeat <= index + 1; repeat++) log.record({ ...query, timeMs: firstMs + repeat });
+    }
+    ms = firstMs + 30_000;
+    log.close();
+    assert.equal(await root.close(), true);
+    // The reference: pino itself, its clock set to each line's time.
+    const lines: string[] = [];
+    let at = 0;
+    const logger = pino({ level: 'info', base: LOG_BASE, timestamp: cachedIsoTime(() => at) }, { write: (line: string) => { lines.push(line); } });
+    at = firstMs;
+    for (const query of records) logger.info(queryEvent(query), query.kind);
+    at = ms;
+    for (const [index, query] of records.entries()) {
+      logger.info(stormEvent({ query, count: index + 1, firstMs: firstMs + 1, lastMs: firstMs + index + 1, closedMs: ms }), 'storm');
+    }
+    const text = readFileSync(file, 'utf8');
+    assert.equal(text, lines.join(''));
+    const storms = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { event: string; count?: number }).filter((line) => line.event === 'storm');
+    assert.deepEqual(storms.map((line) => line.count), records.map((_, index) => index + 1));
   });
 
   test('jsonString matches JSON.stringify', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LoggedQuery } from '../../src/log/query-events.js';
 import { StormCollapser, type StormSummary, type StormTimers } from '../../src/log/storm-collapser.js';
+import { seededRandom } from '../helpers/prng.js';
 
 /** Timers the test fires by hand. */
 function manualTimers(): StormTimers & { fire(): void; pending(): number } {
@@ -82,4 +83,55 @@ describe('storm collapsing', () => {
     for (let index = 0; index < 10; index++) collapser.record(query('10.0.0.2', 'a.example', index));
     assert.equal(lines.length, 10);
   });
+
+  test('windows reused under churn: lines and summaries equal a plain model of the rules, query for query', () => {
+    // The model: one entry per (client, name, type, kind), opened in order; the oldest open one
+    // closes first when the table is full; a run-out window closes when its key comes again or
+    // when a sweep passes its end.
+    interface ModelWindow { key: string; first: LoggedQuery; openedMs: number; count: number; firstMs: number; lastMs: number }
+    const windowMs = 1000;
+    const maxWindows = 40;
+    const random = seededRandom(11);
+    const { collapser, lines, storms, setNow } = setup(windowMs, maxWindows);
+    const model = { open: [] as ModelWindow[], lines: [] as LoggedQuery[], storms: [] as [string, number, number, number][] };
+    const keyOf = (query: LoggedQuery): string => `${query.client}|${query.name}|${query.qtype}|${query.kind}`;
+    const closeModel = (window: ModelWindow): void => {
+      model.open.splice(model.open.indexOf(window), 1);
+      if (window.count > 0) model.storms.push([keyOf(window.first), window.count, window.firstMs, window.lastMs]);
+    };
+    let time = 0;
+    for (let step = 0; step < 20_000; step++) {
+      time += Math.floor(random() * 5);
+      setNow(time);
+      if (random() < 0.002) {
+        collapser.sweep(time);
+        for (const window of [...model.open]) if (time - window.openedMs >= windowMs) closeModel(window);
+        continue;
+      }
+      const q = query(`10.0.0.${1 + Math.floor(random() * 3)}`, `n${Math.floor(random() * 60)}.example`, time,
+        random() < 0.8 ? 1 : 28, random() < 0.9 ? 'sinkhole' : 'unlisted');
+      collapser.record(q);
+      const key = keyOf(q);
+      const open = model.open.find((window) => window.key === key);
+      if (open !== undefined && time - open.openedMs < windowMs) {
+        if (open.count === 0) open.firstMs = time;
+        open.count++;
+        open.lastMs = time;
+        continue;
+      }
+      if (open !== undefined) closeModel(open);
+      if (model.open.length >= maxWindows) closeModel(model.open[0]!);
+      model.open.push({ key, first: q, openedMs: time, count: 0, firstMs: 0, lastMs: 0 });
+      model.lines.push(q);
+    }
+    collapser.flush();
+    for (const window of [...model.open]) closeModel(window);
+    assert.ok(model.storms.length > 1000 && model.lines.length > 1000, 'the run churns through many windows');
+    assert.equal(lines.length, model.lines.length);
+    assert.ok(lines.every((line, index) => line === model.lines[index]), 'the same queries get lines');
+    // Windows closed by the same query or sweep come out in open order in both.
+    assert.deepEqual(storms.map((storm) => [keyOf(storm.query), storm.count, storm.firstMs, storm.lastMs]), model.storms);
+    assert.equal(collapser.openWindows, 0);
+  });
 });
+
