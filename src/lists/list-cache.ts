@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { readFileBig } from './big-array.js';
 import { DomainTable } from './domain-table.js';
 import type { ListInfo } from './list-info.js';
@@ -163,17 +164,6 @@ export async function writeListCache(file: string, fingerprint: string, lists: C
     records, pad(records.length), tags, pad(tags.length), offsetBytes,
   ];
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    const { bytesWritten } = await handle.writev(chunks);
-    if (bytesWritten !== total) throw new Error(`short write (${bytesWritten} of ${total} bytes)`);
-    await handle.close();
-    await rename(temp, file);
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw error;
-  }
+  // A torn cache fails its checksum and is rebuilt from the lists: no fsync needed.
+  await writeFileAtomic(file, chunks, { durable: false });
 }

@@ -3,7 +3,7 @@ import type { RemoteListsConfig } from '../../config/config-schema.js';
 import type { Problem } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type { NeverBlockGuard } from '../never-block.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { cachedListFile, remoteListFolder } from './cache-paths.js';
 import { fetchList, type FetchHooks, type FetchSettings } from './fetch-list.js';
 import type { RemoteSource } from './remote-sources.js';

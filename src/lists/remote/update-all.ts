@@ -1,6 +1,6 @@
 import type { Config } from '../../config/config-schema.js';
 import { BUNDLED_LISTS_DIR } from '../list-set.js';
-import { removeStaleTemps } from './atomic-file.js';
+import { removeStaleTemps } from '../atomic-file.js';
 import { remoteListFolder } from './cache-paths.js';
 import type { FetchHooks } from './fetch-list.js';
 import { readNeverBlockGuard } from './never-block-guard.js';

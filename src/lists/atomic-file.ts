@@ -15,12 +15,28 @@ export function isTempFile(name: string): boolean {
   return TEMP_MARK.test(name);
 }
 
-export async function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+export interface AtomicWriteOptions {
+  readonly mode?: number;
+  /**
+   * fsync the file and its folder (default true). Off only for files whose torn copy is detected
+   * and rebuilt anyway (the compiled list cache carries a checksum): no need to wait on the disk.
+   */
+  readonly durable?: boolean;
+}
+
+/** Writes `data` (text, bytes, or byte chunks written in one go) as `file`, atomically. */
+export async function writeFileAtomic(file: string, data: Uint8Array | string | readonly Uint8Array[], options: AtomicWriteOptions = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = await open(temp, 'wx', mode);
+  const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    if (Array.isArray(data)) {
+      const chunks = data as readonly Uint8Array[];
+      const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      const { bytesWritten } = await handle.writev([...chunks]);
+      if (bytesWritten !== total) throw new Error(`short write (${bytesWritten} of ${total} bytes)`);
+    } else await handle.writeFile(data as Uint8Array | string);
+    if (durable) await handle.sync();
     await handle.close();
     await rename(temp, file);
   } catch (error) {
@@ -28,7 +44,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, m
     await rm(temp, { force: true });
     throw error;
   }
-  await syncFolder(path.dirname(file));
+  if (durable) await syncFolder(path.dirname(file));
 }
 
 /** fsync of a folder makes a rename in it durable. Some file systems refuse it; the rename still happened. */

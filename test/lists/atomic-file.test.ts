@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { configFrom } from '../../../src/config/load-config.js';
-import { loadListSet } from '../../../src/lists/list-set.js';
-import { isTempFile, removeStaleTemps, writeFileAtomic } from '../../../src/lists/remote/atomic-file.js';
-import { cachedListFile, remoteListFolder } from '../../../src/lists/remote/cache-paths.js';
-import { tempDir } from '../../helpers/daemon.js';
+import { configFrom } from '../../src/config/load-config.js';
+import { loadListSet } from '../../src/lists/list-set.js';
+import { isTempFile, removeStaleTemps, writeFileAtomic } from '../../src/lists/atomic-file.js';
+import { cachedListFile, remoteListFolder } from '../../src/lists/remote/cache-paths.js';
+import { tempDir } from '../helpers/daemon.js';
 
 test('writeFileAtomic replaces the whole file and leaves no temporary file', async () => {
   const dir = await tempDir({ 'a.list': 'old.example\n' });
