@@ -20,6 +20,14 @@ test('lists --vendor: a family header and every entry with its source', async ()
   assert.ok(amcrest.entries.length >= 1);
   for (const entry of amcrest.entries) assert.match(entry.note, /source:/, entry.entry);
   assert.ok(amcrest.entries.some((entry) => entry.entry === 'amcrestview.com'));
+
+  // A family named by its brand, not its file: CP Plus has its own list and shares Dahua's P2P cloud.
+  const cpplus = JSON.parse((await runCli(['lists', '--vendor', 'CP Plus', '--json'])).stdout) as VendorJson;
+  assert.deepEqual(cpplus.lists.map((list) => list.name), ['cpplus', 'dahua']);
+  const instaon = cpplus.lists[0]!;
+  assert.ok(instaon.sideEffects.length > 0);
+  assert.deepEqual(instaon.entries.map((entry) => entry.entry), ['instaonserver.com', 'instaonserverctc.com', '=www.instaon.com']);
+  for (const entry of instaon.entries) assert.match(entry.note, /source: github\.com\/iamvivekkaushik\/instaon-camera-rtsp /, entry.entry);
 });
 
 test('lists --vendor with no matching list: one line on stderr, exit code 2', async () => {

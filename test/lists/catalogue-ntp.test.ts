@@ -32,10 +32,12 @@ async function fileNames(file: string): Promise<string[]> {
   return parsed.entries.map((entry) => entry.name);
 }
 
-// Chinese public NTP services firmware hard-codes, and vendor NTP hosts under blocked vendor domains.
+// Chinese public NTP services firmware hard-codes, vendor NTP hosts (under blocked vendor domains, and
+// D-Link's), and the NTP address of the Dahua/Amcrest HTTP API example.
 const NEW_NTP_NAMES = [
   'ntp.org.cn', 'cn.ntp.org.cn', 'edu.ntp.org.cn', 'de.ntp.org.cn', 'hk.ntp.org.cn', 'sgp.ntp.org.cn',
-  'ntp.lorexddns.net', 'time5.apple.com', 'ntp7.aliyun.com', 'time5.cloud.tencent.com', 'ntp.tuna.tsinghua.edu.cn',
+  'ntp.lorexddns.net', 'time5.apple.com', 'ntp7.aliyun.com', 'time5.cloud.tencent.com', 'ntp.tuna.tsinghua.edu.cn', 'clock.isc.org',
+  'ntp1.dlink.com',
 ];
 
 describe('NTP names through the running daemon', () => {
