@@ -1,4 +1,5 @@
 import { STORM_DEFAULTS } from '../config/config-schema.js';
+import { finishHash, FNV_PRIME, runningHashText } from '../lists/name-hash.js';
 import type { LoggedQuery, StormSummary } from './query-events.js';
 
 export type { StormSummary };
@@ -18,49 +19,56 @@ export interface StormTimers {
   clearTimeout(handle: unknown): void;
 }
 
-/**
- * One open (or closed, not yet recycled) window. Windows are reused once they leave the queue:
- * under a flood of distinct names every query opens one, and a fresh object per query was most
- * of the collapser's cost in the young-generation collector.
- */
-interface Window {
-  query: LoggedQuery;
-  openedMs: number;
-  count: number;
-  firstMs: number;
-  lastMs: number;
-  open: boolean;
-  /** The next window of the same (client, name): another type or answer kind; usually none. */
-  next: Window | undefined;
-}
-
-/** Closed windows kept for reuse at most (each is a few words; the table itself is bounded by maxWindows). */
-const POOL_LIMIT = 4096;
+const INITIAL_WINDOWS = 256;
+const KIND_CODES: Readonly<Record<LoggedQuery['kind'], number>> = { sinkhole: 1, redirect: 2, unlisted: 3 };
 
 /**
  * Collapses a storm of identical queries into two lines: the first query when it comes, and one
  * summary of its repeats when its window closes. A camera retrying every second costs two lines
- * a minute instead of sixty, and no occurrence is lost from the counts. Memory is bounded: the
- * table holds at most `maxWindows` windows (keys come from the socket's client address and the
- * decoded question, never more than one entry per distinct query), and the oldest is closed
- * early when it is full. Every window has the same length, so the order windows open in is the
- * order they run out in: one queue serves both the expiry sweep and the oldest-first bound.
+ * a minute instead of sixty, and no occurrence is lost from the counts. Memory is bounded: at
+ * most `maxWindows` windows are open (keys come from the socket's client address and the decoded
+ * question, never more than one window per distinct query), and the oldest is closed early when
+ * the table is full.
+ *
+ * Every query of a flood of distinct names opens a window and closes the oldest, so the table is
+ * laid out for that: windows live in typed arrays indexed by number, found through an
+ * open-addressing hash table of (hash, window) pairs, and reused from a free list. A Map of
+ * window objects made garbage and cache misses on every query, several times this cost.
+ * Every window has the same length, so the order windows open in is the order they run out in:
+ * one queue serves both the expiry sweep and the oldest-first bound.
  */
 export class StormCollapser {
-  /** client -> name -> the first window of that pair (the others, one per type and kind, chained by `next`). */
-  private readonly table = new Map<string, Map<string, Window>>();
-  /** Windows in the order they opened: the oldest closes first. */
-  private queue: Window[] = [];
-  private queueStart = 0;
+  /** Windows allocated (grows by doubling up to maxWindows). */
+  private capacity = 0;
+  private first: (LoggedQuery | undefined)[] = [];
+  private keyHash = new Int32Array(0);
+  private openedMs = new Float64Array(0);
+  private count = new Float64Array(0);
+  private firstMs = new Float64Array(0);
+  private lastMs = new Float64Array(0);
+  /** The hash-table slot each open window sits in, -1 when closed. */
+  private slotOf = new Int32Array(0);
+  /** Which opening of the window number this is: tells a queue entry of an earlier use apart. */
+  private generation = new Float64Array(0);
+  private free: number[] = [];
+
+  /** Open addressing, linear probing: per slot the key hash (0: empty) and the window number. */
+  private slotHash = new Int32Array(0);
+  private slotWindow = new Int32Array(0);
+  private slotMask = 0;
+
+  /** Window numbers and generations in the order they opened (a ring that grows). */
+  private queueWindow = new Int32Array(0);
+  private queueGeneration = new Float64Array(0);
+  private queueHead = 0;
+  private queueLength = 0;
+
   private openCount = 0;
-  private readonly pool: Window[] = [];
+  private opened = 0;
   private timer: unknown;
-  /**
-   * The last client's entry: a storm comes from one client, and a camera VLAN's queries from a
-   * few, so most records skip the outer lookup (and hashing the fresh address string).
-   */
+  /** The last client's running hash: most records come from the client before them. */
   private lastClient = '';
-  private lastByName: Map<string, Window> | undefined;
+  private lastClientHash = 0;
 
   constructor(
     private readonly options: StormOptions,
@@ -76,119 +84,197 @@ export class StormCollapser {
   /** One answered query: a line now when it opens a window, else counted in its window. */
   record(query: LoggedQuery): void {
     if (this.options.windowMs <= 0) { this.writeLine(query); return; }
-    let byName = query.client === this.lastClient ? this.lastByName : this.table.get(query.client);
-    if (byName !== undefined) {
-      for (let window = byName.get(query.name); window !== undefined; window = window.next) {
-        if (window.query.kind !== query.kind || window.query.qtype !== query.qtype) continue;
-        if (query.timeMs - window.openedMs < this.options.windowMs) {
-          if (window.count === 0) window.firstMs = query.timeMs;
-          window.count++;
-          window.lastMs = query.timeMs;
+    const hash = this.hashOf(query);
+    if (this.capacity > 0) {
+      const window = this.find(query, hash);
+      if (window >= 0) {
+        if (query.timeMs - this.openedMs[window]! < this.options.windowMs) {
+          if (this.count[window] === 0) this.firstMs[window] = query.timeMs;
+          this.count[window]!++;
+          this.lastMs[window] = query.timeMs;
           return;
         }
         // Its window has run out: close it (writing its repeats), and this query opens the next.
         this.close(window);
-        break;
       }
     }
     if (this.openCount >= this.options.maxWindows) this.closeOldest();
-    // Closing may have removed this client's (then empty) entry: look it up again.
-    byName = this.table.get(query.client);
-    if (byName === undefined) { byName = new Map(); this.table.set(query.client, byName); }
-    this.lastClient = query.client;
-    this.lastByName = byName;
-    const window = this.pool.pop() ?? { query, openedMs: 0, count: 0, firstMs: 0, lastMs: 0, open: true, next: undefined };
-    window.query = query;
-    window.openedMs = query.timeMs;
-    window.count = 0;
-    window.firstMs = 0;
-    window.lastMs = 0;
-    window.open = true;
-    window.next = byName.get(query.name);
-    byName.set(query.name, window);
-    this.queue.push(window);
-    this.openCount++;
+    this.open(query, hash);
     this.writeLine(query);
     this.arm();
   }
 
   /** Closes every window whose time is up at `nowMs` (the timer calls this with the clock's time). */
   sweep(nowMs: number): void {
-    while (this.queueStart < this.queue.length) {
-      const window = this.queue[this.queueStart]!;
-      if (window.open && nowMs - window.openedMs < this.options.windowMs) break;
-      this.queueStart++;
-      if (window.open) this.close(window);
-      this.recycle(window);
+    while (this.queueLength > 0) {
+      const window = this.queueWindow[this.queueHead]!;
+      const current = this.isCurrent(window, this.queueGeneration[this.queueHead]!);
+      if (current && nowMs - this.openedMs[window]! < this.options.windowMs) break;
+      this.dequeue();
+      if (current) this.close(window);
     }
-    this.compact();
   }
 
   /** Writes every open window's repeats and empties the table (shutdown, reload). */
   flush(): void {
-    for (let index = this.queueStart; index < this.queue.length; index++) {
-      const window = this.queue[index]!;
-      if (window.open) this.close(window);
+    while (this.queueLength > 0) {
+      const window = this.queueWindow[this.queueHead]!;
+      const current = this.isCurrent(window, this.queueGeneration[this.queueHead]!);
+      this.dequeue();
+      if (current) this.close(window);
     }
-    this.queue = [];
-    this.queueStart = 0;
     if (this.timer !== undefined) { this.timers.clearTimeout(this.timer); this.timer = undefined; }
   }
 
-  private closeOldest(): void {
-    while (this.queueStart < this.queue.length) {
-      const window = this.queue[this.queueStart++]!;
-      const wasOpen = window.open;
-      if (wasOpen) this.close(window);
-      this.recycle(window);
-      if (wasOpen) break;
+  /** A key hash of (client, name, type, kind); never 0 (an empty slot). */
+  private hashOf(query: LoggedQuery): number {
+    if (query.client !== this.lastClient) {
+      this.lastClient = query.client;
+      this.lastClientHash = runningHashText(query.client, 0, query.client.length);
     }
-    this.compact();
+    let hash = this.lastClientHash;
+    hash = Math.imul(hash ^ 0x2f, FNV_PRIME);
+    const name = query.name;
+    for (let index = name.length - 1; index >= 0; index--) hash = Math.imul(hash ^ name.charCodeAt(index), FNV_PRIME);
+    hash = Math.imul(hash ^ query.qtype, FNV_PRIME);
+    hash = Math.imul(hash ^ KIND_CODES[query.kind], FNV_PRIME);
+    return finishHash(hash) | 1;
   }
 
-  private close(window: Window): void {
-    window.open = false;
+  /** The open window of this query's key, or -1. */
+  private find(query: LoggedQuery, hash: number): number {
+    const mask = this.slotMask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.slotHash[slot]!;
+      if (stored === 0) return -1;
+      if (stored !== hash) continue;
+      const window = this.slotWindow[slot]!;
+      const other = this.first[window]!;
+      if (other.name === query.name && other.client === query.client && other.qtype === query.qtype && other.kind === query.kind) return window;
+    }
+  }
+
+  private open(query: LoggedQuery, hash: number): void {
+    if (this.free.length === 0) this.grow();
+    const window = this.free.pop()!;
+    this.first[window] = query;
+    this.keyHash[window] = hash;
+    this.openedMs[window] = query.timeMs;
+    this.count[window] = 0;
+    this.firstMs[window] = 0;
+    this.lastMs[window] = 0;
+    this.generation[window] = ++this.opened;
+    const mask = this.slotMask;
+    let slot = hash & mask;
+    while (this.slotHash[slot] !== 0) slot = (slot + 1) & mask;
+    this.slotHash[slot] = hash;
+    this.slotWindow[slot] = window;
+    this.slotOf[window] = slot;
+    this.enqueue(window, this.opened);
+    this.openCount++;
+  }
+
+  private close(window: number): void {
+    this.removeSlot(this.slotOf[window]!);
+    this.slotOf[window] = -1;
     this.openCount--;
-    this.unlink(window);
-    if (window.count > 0) {
-      this.writeSummary({ query: window.query, count: window.count, firstMs: window.firstMs, lastMs: window.lastMs, closedMs: this.clock() });
+    const query = this.first[window]!;
+    const count = this.count[window]!;
+    this.first[window] = undefined;
+    this.free.push(window);
+    if (count > 0) this.writeSummary({ query, count, firstMs: this.firstMs[window]!, lastMs: this.lastMs[window]!, closedMs: this.clock() });
+  }
+
+  private closeOldest(): void {
+    while (this.queueLength > 0) {
+      const window = this.queueWindow[this.queueHead]!;
+      const current = this.isCurrent(window, this.queueGeneration[this.queueHead]!);
+      this.dequeue();
+      if (current) { this.close(window); return; }
     }
   }
 
-  /** Takes a window out of its (client, name) chain, and the chain's entries out of the table when it was the last. */
-  private unlink(window: Window): void {
-    const { client, name } = window.query;
-    const byName = this.table.get(client);
-    if (byName === undefined) return;
-    const first = byName.get(name);
-    if (first === window) {
-      if (window.next !== undefined) byName.set(name, window.next);
-      else {
-        byName.delete(name);
-        if (byName.size === 0) {
-          this.table.delete(client);
-          if (this.lastByName === byName) { this.lastClient = ''; this.lastByName = undefined; }
-        }
+  /** Whether a queue entry still stands for an open window (not one closed early and reused). */
+  private isCurrent(window: number, generation: number): boolean {
+    return this.slotOf[window]! >= 0 && this.generation[window] === generation;
+  }
+
+  /** Empties a slot, moving later entries of its probe run back so lookups never stop early. */
+  private removeSlot(slot: number): void {
+    const mask = this.slotMask;
+    let hole = slot;
+    this.slotHash[hole] = 0;
+    for (let next = (hole + 1) & mask; this.slotHash[next] !== 0; next = (next + 1) & mask) {
+      const home = this.slotHash[next]! & mask;
+      // The entry may move into the hole when its home is not in the cyclic range (hole, next].
+      const movable = hole <= next ? home <= hole || home > next : home <= hole && home > next;
+      if (!movable) continue;
+      this.slotHash[hole] = this.slotHash[next]!;
+      this.slotWindow[hole] = this.slotWindow[next]!;
+      this.slotOf[this.slotWindow[hole]!] = hole;
+      this.slotHash[next] = 0;
+      hole = next;
+    }
+  }
+
+  /** Doubles the windows (up to maxWindows) and the hash table, which stays at most half full. */
+  private grow(): void {
+    const old = this.capacity;
+    const capacity = Math.min(this.options.maxWindows, Math.max(INITIAL_WINDOWS, old * 2));
+    const widen = <T extends Int32Array | Float64Array>(array: T, make: (length: number) => T): T => {
+      const grown = make(capacity);
+      grown.set(array);
+      return grown;
+    };
+    this.keyHash = widen(this.keyHash, (length) => new Int32Array(length));
+    this.openedMs = widen(this.openedMs, (length) => new Float64Array(length));
+    this.count = widen(this.count, (length) => new Float64Array(length));
+    this.firstMs = widen(this.firstMs, (length) => new Float64Array(length));
+    this.lastMs = widen(this.lastMs, (length) => new Float64Array(length));
+    this.generation = widen(this.generation, (length) => new Float64Array(length));
+    const slotOf = new Int32Array(capacity).fill(-1);
+    this.first.length = capacity;
+    this.capacity = capacity;
+    for (let window = capacity - 1; window >= old; window--) this.free.push(window);
+    let slots = 1;
+    while (slots < capacity * 2) slots *= 2;
+    this.slotHash = new Int32Array(slots);
+    this.slotWindow = new Int32Array(slots);
+    this.slotMask = slots - 1;
+    for (let window = 0; window < old; window++) {
+      if (this.slotOf[window]! < 0) continue;
+      let slot = this.keyHash[window]! & this.slotMask;
+      while (this.slotHash[slot] !== 0) slot = (slot + 1) & this.slotMask;
+      this.slotHash[slot] = this.keyHash[window]!;
+      this.slotWindow[slot] = window;
+      slotOf[window] = slot;
+    }
+    this.slotOf = slotOf;
+  }
+
+  private enqueue(window: number, generation: number): void {
+    if (this.queueLength === this.queueWindow.length) {
+      const size = Math.max(INITIAL_WINDOWS, this.queueWindow.length * 2);
+      const windows = new Int32Array(size);
+      const generations = new Float64Array(size);
+      for (let index = 0; index < this.queueLength; index++) {
+        const at = (this.queueHead + index) % this.queueWindow.length;
+        windows[index] = this.queueWindow[at]!;
+        generations[index] = this.queueGeneration[at]!;
       }
-    } else {
-      for (let before = first; before !== undefined; before = before.next) {
-        if (before.next === window) { before.next = window.next; break; }
-      }
+      this.queueWindow = windows;
+      this.queueGeneration = generations;
+      this.queueHead = 0;
     }
-    window.next = undefined;
+    const tail = (this.queueHead + this.queueLength) % this.queueWindow.length;
+    this.queueWindow[tail] = window;
+    this.queueGeneration[tail] = generation;
+    this.queueLength++;
   }
 
-  /** A window that has left the queue (the only place that still held it) may serve again. */
-  private recycle(window: Window): void {
-    if (this.pool.length < POOL_LIMIT) this.pool.push(window);
-  }
-
-  /** Drops closed windows from the front of the queue once they are most of it. */
-  private compact(): void {
-    if (this.queueStart > 1024 && this.queueStart * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueStart);
-      this.queueStart = 0;
-    }
+  private dequeue(): void {
+    this.queueHead = (this.queueHead + 1) % this.queueWindow.length;
+    this.queueLength--;
   }
 
   /**

@@ -84,13 +84,12 @@ describe('storm collapsing', () => {
     assert.equal(lines.length, 10);
   });
 
-  test('windows reused under churn: lines and summaries equal a plain model of the rules, query for query', () => {
+  for (const [maxWindows, names] of [[40, 60], [700, 2000]] as const) test(`windows reused under churn (at most ${maxWindows} open, ${names} names): lines and summaries equal a plain model of the rules, query for query`, () => {
     // The model: one entry per (client, name, type, kind), opened in order; the oldest open one
     // closes first when the table is full; a run-out window closes when its key comes again or
     // when a sweep passes its end.
     interface ModelWindow { key: string; first: LoggedQuery; openedMs: number; count: number; firstMs: number; lastMs: number }
     const windowMs = 1000;
-    const maxWindows = 40;
     const random = seededRandom(11);
     const { collapser, lines, storms, setNow } = setup(windowMs, maxWindows);
     const model = { open: [] as ModelWindow[], lines: [] as LoggedQuery[], storms: [] as [string, number, number, number][] };
@@ -100,6 +99,7 @@ describe('storm collapsing', () => {
       if (window.count > 0) model.storms.push([keyOf(window.first), window.count, window.firstMs, window.lastMs]);
     };
     let time = 0;
+    let mostOpen = 0;
     for (let step = 0; step < 20_000; step++) {
       time += Math.floor(random() * 5);
       setNow(time);
@@ -108,9 +108,10 @@ describe('storm collapsing', () => {
         for (const window of [...model.open]) if (time - window.openedMs >= windowMs) closeModel(window);
         continue;
       }
-      const q = query(`10.0.0.${1 + Math.floor(random() * 3)}`, `n${Math.floor(random() * 60)}.example`, time,
+      const q = query(`10.0.0.${1 + Math.floor(random() * 3)}`, `n${Math.floor(random() * names)}.example`, time,
         random() < 0.8 ? 1 : 28, random() < 0.9 ? 'sinkhole' : 'unlisted');
       collapser.record(q);
+      mostOpen = Math.max(mostOpen, collapser.openWindows);
       const key = keyOf(q);
       const open = model.open.find((window) => window.key === key);
       if (open !== undefined && time - open.openedMs < windowMs) {
@@ -126,7 +127,8 @@ describe('storm collapsing', () => {
     }
     collapser.flush();
     for (const window of [...model.open]) closeModel(window);
-    assert.ok(model.storms.length > 1000 && model.lines.length > 1000, 'the run churns through many windows');
+    assert.ok(model.storms.length > 300 && model.lines.length > 1000, 'the run churns through many windows');
+    assert.equal(mostOpen, maxWindows, 'the table filled up (and grew to its bound)');
     assert.equal(lines.length, model.lines.length);
     assert.ok(lines.every((line, index) => line === model.lines[index]), 'the same queries get lines');
     // Windows closed by the same query or sweep come out in open order in both.
