@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { ntpClientLine, queryLine, stormLine } from '../../helpers/log-lines.js';
 import type { BenchContext } from './phases.js';
+import { processTree } from './proc.js';
 import { seededRandom } from '../../helpers/prng.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
@@ -13,6 +14,8 @@ export interface ReportBenchResult {
   readonly sizes: { readonly label: string; readonly bytes: number; readonly lines: number }[];
   readonly report: { readonly label: string; readonly seconds: number; readonly mbPerSecond: number; readonly peakRssMb: number }[];
   readonly jqSeconds: number | undefined;
+  /** The pipeline's processes at their peaks, added up. */
+  readonly jqPeakRssMb: number | undefined;
   /** jq pipeline time divided by camshim report's, on the big log (target: at least 2). */
   readonly speedup: number | undefined;
   /** Peak RSS on the big log minus peak RSS on the small one (target: within 50 MB). */
@@ -69,29 +72,39 @@ export async function generateLog(file: string, targetBytes: number): Promise<{ 
   }
   out.end(`${chunk.join('\n')}\n`);
   await new Promise<void>((resolve) => out.once('finish', () => resolve()));
+  // On disk before it is timed: the writeback of a freshly written 1 GB would slow the reads measured next.
+  const handle = await open(`${file}.tmp`, 'r');
+  await handle.sync();
+  await handle.close();
   await rename(`${file}.tmp`, file);
   await import('node:fs/promises').then((fs) => fs.writeFile(`${file}.lines`, String(lines)));
   return { bytes, lines };
 }
 
-/** Runs a command to its end; resolves with its wall time and the peak RSS its /proc status showed (VmHWM, polled). */
+/**
+ * Runs a command to its end; resolves with its wall time and its peak RSS: each process of its
+ * tree (a pipeline's jq, sort and uniq) at its own peak (VmHWM, polled), added up.
+ */
 function timed(command: string, args: readonly string[]): Promise<{ seconds: number; peakRssMb: number; code: number | null }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    let peakKb = 0;
+    const peakKb = new Map<number, number>();
     const poll = setInterval(() => {
-      try {
-        const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (match !== null) peakKb = Math.max(peakKb, Number(match[1]));
-      } catch { /* exited */ }
+      for (const pid of processTree(child.pid!)) {
+        try {
+          const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+          if (match !== null) peakKb.set(pid, Math.max(peakKb.get(pid) ?? 0, Number(match[1])));
+        } catch { /* exited */ }
+      }
     }, 20);
     const timer = setTimeout(() => child.kill('SIGKILL'), 30 * 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(poll);
       clearTimeout(timer);
-      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: Math.round(peakKb / 102.4) / 10, code });
+      const totalKb = [...peakKb.values()].reduce((sum, kb) => sum + kb, 0);
+      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: Math.round(totalKb / 102.4) / 10, code });
     });
   });
 }
@@ -114,14 +127,17 @@ export async function reportPhase(context: BenchContext, bigBytes: number): Prom
     context.log(`  camshim report, ${sizes[index]!.label}: ${run.seconds.toFixed(2)} s, ${mbPerSecond} MB/s, peak RSS ${run.peakRssMb} MB`);
   }
   let jqSeconds: number | undefined;
+  let jqPeakRssMb: number | undefined;
   if (installed('jq')) {
     const pipeline = `jq -r 'select(.event=="sinkhole") | .name' ${JSON.stringify(big)} | sort | uniq -c > /dev/null`;
     const run = await timed('taskset', ['-c', context.placement.allCpus, 'sh', '-c', pipeline]);
+    if (run.code !== 0) throw new Error(`the jq pipeline exited ${run.code} on ${big}`);
     jqSeconds = Math.round(run.seconds * 100) / 100;
-    context.log(`  jq | sort | uniq -c, ${sizes[1]!.label}: ${run.seconds.toFixed(2)} s`);
+    jqPeakRssMb = run.peakRssMb;
+    context.log(`  jq | sort | uniq -c, ${sizes[1]!.label}: ${run.seconds.toFixed(2)} s, peak RSS ${run.peakRssMb} MB (its processes added up)`);
   } else context.log('  jq is not installed: no pipeline to compare with (apt-get install jq)');
   return {
-    sizes, report, jqSeconds,
+    sizes, report, jqSeconds, jqPeakRssMb,
     speedup: jqSeconds === undefined ? undefined : Math.round((jqSeconds / report[1]!.seconds) * 100) / 100,
     rssGrowthMb: Math.round((report[1]!.peakRssMb - report[0]!.peakRssMb) * 10) / 10,
   };

@@ -75,7 +75,12 @@ export function formatReport(results: Record<string, unknown>): string {
     lines.push('| camshim report (--format json) | wall time | MB/s | peak RSS |');
     lines.push('|---|---|---|---|');
     for (const row of reportBench.report) lines.push(`| ${row.label} log | ${row.seconds} s | ${row.mbPerSecond} | ${row.peakRssMb} MB |`);
-    if (reportBench.jqSeconds !== undefined) lines.push(`| jq \\| sort \\| uniq -c (per-name counts only), ${reportBench.report[1]!.label} | ${reportBench.jqSeconds} s | — | — |`);
+    if (reportBench.jqSeconds !== undefined) {
+      const mbPerSecond = Math.round(reportBench.sizes[1]!.bytes / 1e6 / reportBench.jqSeconds);
+      lines.push(`| jq \\| sort \\| uniq -c (per-name counts only), ${reportBench.report[1]!.label} log | ${reportBench.jqSeconds} s | ${mbPerSecond} | ${reportBench.jqPeakRssMb ?? '—'} MB |`);
+      const rss = reportBench.jqPeakRssMb === undefined ? '—' : x(reportBench.report[1]!.peakRssMb / reportBench.jqPeakRssMb);
+      lines.push(`\ncamshim report ÷ jq pipeline, same run, ${reportBench.report[1]!.label} log: ${x(reportBench.speedup)} faster; peak RSS ${rss} the pipeline's`);
+    }
     lines.push('');
   }
 
