@@ -79,7 +79,7 @@ export function formatReport(results: Record<string, unknown>): string {
       const mbPerSecond = Math.round(reportBench.sizes[1]!.bytes / 1e6 / reportBench.jqSeconds);
       lines.push(`| jq \\| sort \\| uniq -c (per-name counts only), ${reportBench.report[1]!.label} log | ${reportBench.jqSeconds} s | ${mbPerSecond} | ${reportBench.jqPeakRssMb ?? '—'} MB |`);
       const rss = reportBench.jqPeakRssMb === undefined ? '—' : x(reportBench.report[1]!.peakRssMb / reportBench.jqPeakRssMb);
-      lines.push(`\ncamshim report ÷ jq pipeline, same run, ${reportBench.report[1]!.label} log: ${x(reportBench.speedup)} faster; peak RSS ${rss} the pipeline's`);
+      lines.push(`\ncamshim report ÷ jq pipeline, ${reportBench.report[1]!.label} log, same round (median): ${x(reportBench.speedup)} faster; peak RSS ${rss} the pipeline's`);
     }
     lines.push('');
   }
