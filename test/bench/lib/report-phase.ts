@@ -148,12 +148,12 @@ export async function reportPhase(context: BenchContext, bigBytes: number): Prom
   }
   const report = runs.map((all, index) => {
     const seconds = median(all.map((run) => run.seconds));
-    return { label: sizes[index]!.label, seconds: Math.round(seconds * 100) / 100, mbPerSecond: Math.round(sizes[index]!.bytes / 1e6 / seconds), peakRssMb: median(all.map((run) => run.peakRssMb)) };
+    return { label: sizes[index]!.label, seconds: Math.round(seconds * 100) / 100, mbPerSecond: Math.round(sizes[index]!.bytes / 1e6 / seconds), peakRssMb: Math.round(median(all.map((run) => run.peakRssMb)) * 10) / 10 };
   });
   return {
     sizes, report,
     jqSeconds: withJq ? Math.round(median(jqRuns.map((run) => run.seconds)) * 100) / 100 : undefined,
-    jqPeakRssMb: withJq ? median(jqRuns.map((run) => run.peakRssMb)) : undefined,
+    jqPeakRssMb: withJq ? Math.round(median(jqRuns.map((run) => run.peakRssMb)) * 10) / 10 : undefined,
     speedup: withJq ? Math.round(median(speedups) * 100) / 100 : undefined,
     rssGrowthMb: Math.round((report[1]!.peakRssMb - report[0]!.peakRssMb) * 10) / 10,
   };
