@@ -1,4 +1,4 @@
-import { LOGGED_KINDS, type LoggedKind } from '../pipeline/answer-kinds.js';
+import { ANSWER_KIND_NAMES, LOGGED_KINDS, type AnswerKind, type LoggedKind } from '../pipeline/answer-kinds.js';
 
 /**
  * The log's schema: the one definition of what camshim writes and `camshim report` reads.
@@ -68,3 +68,50 @@ export interface NtpClockLine extends LineHead {
   readonly state: string;
   readonly previous?: string;
 }
+
+/**
+ * The answers with no line of their own at `info`: at `debug`, each answer of the query pipeline
+ * is a line named by its kind. `formerr` and `notimp` are not among them: those are answered
+ * from the packet alone, before the pipeline, and only counted.
+ */
+export const DEBUG_QUERY_EVENT_NAMES: readonly AnswerKind[] = ANSWER_KIND_NAMES.filter(
+  (kind) => !(LOGGED_KINDS as readonly AnswerKind[]).includes(kind) && kind !== 'formerr' && kind !== 'notimp',
+);
+
+/**
+ * The daemon's own events, one line each when something about the daemon (not a query) happens,
+ * and when. docs/log-events.md shows every event camshim writes with an example line; a test
+ * holds the code, these names and that page to the same set.
+ */
+export const DAEMON_EVENTS = {
+  start: 'the daemon serves: its effective settings',
+  ready: 'systemd was told the daemon is ready (Type=notify units)',
+  stop: 'the daemon (or the workers\' primary) stops, with its counters',
+  reload: 'SIGHUP or a list refresh: the new config and lists applied, or rejected',
+  listen: 'a DNS or NTP socket is bound on an address',
+  unlisten: 'an address went away and its socket was closed',
+  'listen-missing': 'a listen address is not on the machine yet',
+  'listen-cap': 'the machine has more addresses than camshim binds sockets for',
+  'listen-failed': 'binding on an address failed; retried while the address exists',
+  'listen-none': 'no DNS address to serve yet',
+  'http-listen': 'the /metrics and /healthz server is listening',
+  'metrics-error': 'the metrics could not be read for a /metrics request',
+  clients: 'a problem reading the client directory (lease file, clients: map)',
+  'list-refresh': 'a remote list was fetched: changed, unchanged or failed',
+  'log-dropped': 'log lines were dropped while the log destination did not read',
+  'upstream-down': 'an upstream stopped answering',
+  'upstream-up': 'an upstream answers again',
+  'upstream-failure': 'an upstream query failed (the first; then one summary per upstream per minute)',
+  'upstream-refused': 'an upstream was not used: it is camshim itself, or loops back to it',
+  'upstream-reload': 'upstream settings applied on reload',
+  workers: 'the primary started its DNS workers',
+  'worker-exit': 'a worker died and is restarted',
+  'workers-crash-loop': 'workers keep dying: the primary stops',
+} as const;
+
+export type DaemonEventName = keyof typeof DAEMON_EVENTS;
+
+/** Every `event` a camshim log line can carry. */
+export const LOG_EVENT_NAMES: readonly string[] = [
+  ...QUERY_EVENT_NAMES, 'storm', 'ntp-client', 'ntp-clock', ...DEBUG_QUERY_EVENT_NAMES, ...Object.keys(DAEMON_EVENTS),
+];

@@ -4,7 +4,10 @@ import { listenTargets, MAX_LISTEN_ADDRESSES, type ListenTarget } from './listen
 
 /** Opens and closes one service's sockets; the set decides which addresses and when. */
 export interface SocketOpener<H> {
-  /** The service, for log lines: 'DNS' or 'NTP'. */
+  /**
+   * The service, 'DNS' or 'NTP': log lines carry it as `server` (the `service` field of every
+   * line is camshim's own name, which `camshim report` and journal filters select on).
+   */
   readonly service: string;
   open(target: ListenTarget, port: number): Promise<H>;
   portOf(handle: H): number;
@@ -77,7 +80,7 @@ export class ListenSocketSet<H> {
     if (this.closed || (!changed && this.failures.size === 0)) return this.queue;
     this.latest = addresses;
     this.queue = this.queue.then(() => this.apply(false)).catch((error: unknown) => {
-      this.logger.error({ err: error, service: this.opener.service }, `${this.opener.service}: updating listen sockets failed`);
+      this.logger.error({ err: error, server: this.opener.service }, `${this.opener.service}: updating listen sockets failed`);
     });
     return this.queue;
   }
@@ -98,14 +101,14 @@ export class ListenSocketSet<H> {
     if (missingKey !== this.missingKey) {
       this.missingKey = missingKey;
       if (plan.missing.length > 0) {
-        this.logger.warn({ event: 'listen-missing', service, addresses: plan.missing },
+        this.logger.warn({ event: 'listen-missing', server: service, addresses: plan.missing },
           `${service}: listen address ${plan.missing.join(', ')} is not on this machine yet; it is served as soon as it appears`);
       }
     }
     if (plan.skipped !== this.skipped) {
       this.skipped = plan.skipped;
       if (plan.skipped > 0) {
-        this.logger.warn({ event: 'listen-cap', service, cap: this.cap, skipped: plan.skipped },
+        this.logger.warn({ event: 'listen-cap', server: service, cap: this.cap, skipped: plan.skipped },
           `${service}: this machine has more addresses than the ${this.cap} served; ${plan.skipped} get no socket (name the addresses to serve with --listen)`);
       }
     }
@@ -114,7 +117,7 @@ export class ListenSocketSet<H> {
       if (wanted.has(address)) continue;
       this.bound.delete(address);
       await this.opener.close(entry.handle).catch(() => {});
-      this.logger.info({ event: 'unlisten', service, address, port: this.currentPort }, `${service}: stopped serving ${endpoint(address, this.currentPort)}: the address is gone`);
+      this.logger.info({ event: 'unlisten', server: service, address, port: this.currentPort }, `${service}: stopped serving ${endpoint(address, this.currentPort)}: the address is gone`);
     }
     for (const address of [...this.failures.keys()]) if (!wanted.has(address)) this.failures.delete(address);
     for (const target of plan.targets) {
@@ -127,7 +130,7 @@ export class ListenSocketSet<H> {
         const message = (error as Error).message;
         if (this.failures.get(target.address) !== message) {
           this.failures.set(target.address, message);
-          this.logger.warn({ event: 'listen-failed', service, address: target.address, err: error }, `${message}; retrying while the address exists`);
+          this.logger.warn({ event: 'listen-failed', server: service, address: target.address, err: error }, `${message}; retrying while the address exists`);
         }
         continue;
       }
@@ -136,7 +139,7 @@ export class ListenSocketSet<H> {
       this.failures.delete(target.address);
       if (this.currentPort === 0) this.currentPort = this.opener.portOf(handle);
       this.bound.set(target.address, { target, handle });
-      this.logger.info({ event: 'listen', service, address: target.address, port: this.currentPort }, `${service}: serving ${endpoint(target.address, this.currentPort)}`);
+      this.logger.info({ event: 'listen', server: service, address: target.address, port: this.currentPort }, `${service}: serving ${endpoint(target.address, this.currentPort)}`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { LOG_SCHEMA_VERSION, QUERY_EVENT_NAMES, type QueryEventName } from '../log/log-schema.js';
+import { parseLogTime } from './parse-time.js';
 
 /** One query event as the report counts it: a single query, or a storm line's repeats. */
 export interface QueryRecord {
@@ -63,14 +64,14 @@ export function parseEvent(line: string): ReportRecord | SkipReason {
   const version = fields.v ?? 0;
   if (typeof version !== 'number') return 'malformed';
   if (version > LOG_SCHEMA_VERSION) return 'newer-schema';
-  const timeMs = typeof fields.time === 'string' ? Date.parse(fields.time) : typeof fields.time === 'number' ? fields.time : Number.NaN;
+  const timeMs = typeof fields.time === 'string' ? parseLogTime(fields.time) : typeof fields.time === 'number' ? fields.time : Number.NaN;
   if (!Number.isFinite(timeMs)) return 'malformed';
   const event = fields.event;
   if (typeof event === 'string' && QUERY_EVENTS.has(event)) return queryRecord(fields, event as QueryEventName, timeMs, timeMs, 1);
   if (event === 'storm') {
     const of = fields.of;
-    const first = typeof fields.first === 'string' ? Date.parse(fields.first) : Number.NaN;
-    const last = typeof fields.last === 'string' ? Date.parse(fields.last) : Number.NaN;
+    const first = typeof fields.first === 'string' ? parseLogTime(fields.first) : Number.NaN;
+    const last = typeof fields.last === 'string' ? parseLogTime(fields.last) : Number.NaN;
     const count = fields.count;
     if (typeof of !== 'string' || !QUERY_EVENTS.has(of) || !Number.isFinite(first) || !Number.isFinite(last)
       || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) return 'malformed';

@@ -92,15 +92,43 @@ class LineSplitter {
   constructor(private readonly name: string, private readonly sink: LineSink) {}
 
   push(chunk: Buffer): void {
+    const first = chunk.indexOf(NEWLINE);
+    if (first < 0) { this.take(chunk, false); return; }
+    // The first line may end one begun in an earlier chunk (or one being skipped).
+    this.take(chunk.subarray(0, first), true);
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last > first) this.lines(chunk.subarray(first + 1, last));
+    if (last + 1 < chunk.length && !this.stopped) this.take(chunk.subarray(last + 1), false);
+  }
+
+  /**
+   * Complete lines, each ended by a newline (the last one's is not included). Decoded as one
+   * string and split there, instead of line by line: a newline byte is never inside a UTF-8
+   * sequence, so the lines are the same, for a fraction of the cost on millions of lines. Bytes
+   * with a NUL, or more than a line may hold, go line by line.
+   */
+  private lines(bytes: Buffer): void {
+    if (this.stopped) return;
+    if (bytes.length > MAX_LINE_BYTES || bytes.includes(0)) {
+      let start = 0;
+      for (;;) {
+        if (this.stopped) return;
+        const end = bytes.indexOf(NEWLINE, start);
+        if (end < 0) break;
+        this.take(bytes.subarray(start, end), true);
+        start = end + 1;
+      }
+      this.take(bytes.subarray(start), true);
+      return;
+    }
+    const text = bytes.toString('utf8');
     let start = 0;
     for (;;) {
-      if (this.stopped) return;
-      const end = chunk.indexOf(NEWLINE, start);
-      if (end < 0) break;
-      this.take(chunk.subarray(start, end), true);
+      const end = text.indexOf('\n', start);
+      if (this.sink.line(end < 0 ? text.slice(start) : text.slice(start, end)) === 'stop') { this.stopped = true; return; }
+      if (end < 0) return;
       start = end + 1;
     }
-    if (start < chunk.length) this.take(chunk.subarray(start), false);
   }
 
   end(): void {

@@ -1,4 +1,4 @@
-import type { QueryEventName } from '../log/log-schema.js';
+import { QUERY_EVENT_NAMES, type QueryEventName } from '../log/log-schema.js';
 import { inWindow, type ReportFilter } from './filters.js';
 import { GapHistogram, median } from './gap-histogram.js';
 import type { ReportRecord, QueryRecord, SkipReason } from './parse-event.js';
@@ -86,16 +86,24 @@ export interface ResultOptions {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+function byEvent<T>(): Record<QueryEventName, Map<string, T>> {
+  return Object.fromEntries(QUERY_EVENT_NAMES.map((event) => [event, new Map<string, T>()])) as Record<QueryEventName, Map<string, T>>;
+}
+
 /**
  * Adds up log records into what `camshim report` (and the dashboard) show. Memory grows with
  * the distinct names, clients and their pairs, never with the number of lines: a week of a
  * storming camera costs what an hour of it does.
  */
 export class ReportSummary {
-  private readonly names = new Map<string, NameState>();
+  /**
+   * By event, then by name: the name string as parsed is the key, so a line costs no key built
+   * from its parts (millions of lines, a few thousand names).
+   */
+  private readonly names = byEvent<NameState>();
   private readonly clients = new Map<string, ClientState>();
   /** Every name's first time in the whole input (filters other than time applied), for --new. */
-  private readonly firstEver = new Map<string, number>();
+  private readonly firstEver = byEvent<number>();
   private readonly ntpClients = new Map<string, { group: string; firstMs: number; mac: string | undefined; host: string | undefined }>();
   private readonly clock: { timeMs: number; state: string }[] = [];
   private readonly skipped: Record<SkipReason, number> = { 'not-camshim': 0, 'other-event': 0, malformed: 0, 'newer-schema': 0 };
@@ -131,23 +139,24 @@ export class ReportSummary {
       return;
     }
     if (this.filter.domain !== undefined && !this.filter.domain(record.name)) return;
-    const key = `${record.event} ${record.name}`;
-    const ever = this.firstEver.get(key);
-    if (ever === undefined || record.timeMs < ever) this.firstEver.set(key, record.timeMs);
+    const firstEver = this.firstEver[record.event];
+    const ever = firstEver.get(record.name);
+    if (ever === undefined || record.timeMs < ever) firstEver.set(record.name, record.timeMs);
     if (!inWindow(this.filter, record.timeMs)) return;
     this.counted++;
     this.queries += record.count;
     this.firstMs = Math.min(this.firstMs, record.timeMs);
     this.lastMs = Math.max(this.lastMs, record.lastMs);
-    this.addToName(key, record);
+    this.addToName(record);
     this.addToClient(record);
   }
 
-  private addToName(key: string, record: QueryRecord): void {
-    let state = this.names.get(key);
+  private addToName(record: QueryRecord): void {
+    const names = this.names[record.event];
+    let state = names.get(record.name);
     if (state === undefined) {
       state = { name: record.name, event: record.event, list: record.list, rule: record.rule, attempts: 0, firstMs: record.timeMs, lastMs: record.lastMs, clients: new Map() };
-      this.names.set(key, state);
+      names.set(record.name, state);
     }
     state.attempts += record.count;
     // The latest line names the rule that answers today (a list edit may move a name between lists).
@@ -185,9 +194,8 @@ export class ReportSummary {
   result(options: ResultOptions): ReportResult {
     const rows = (event: QueryEventName): NameRow[] => {
       const all: NameRow[] = [];
-      for (const [key, state] of this.names) {
-        if (state.event !== event) continue;
-        const isNew = this.filter.sinceMs === undefined || (this.firstEver.get(key) ?? state.firstMs) >= this.filter.sinceMs;
+      for (const [name, state] of this.names[event]) {
+        const isNew = this.filter.sinceMs === undefined || (this.firstEver[event].get(name) ?? state.firstMs) >= this.filter.sinceMs;
         if (options.onlyNew && !isNew) continue;
         const pairMedians = [...state.clients.values()].map((pair) => pair.gaps.median()).filter((gap): gap is number => gap !== undefined);
         all.push({
@@ -199,8 +207,7 @@ export class ReportSummary {
     };
     const clientRows = [...this.clients.values()].map((state): ClientRow => {
       const top: { name: string; attempts: number }[] = [];
-      for (const name of this.names.values()) {
-        if (name.event !== 'sinkhole') continue;
+      for (const name of this.names.sinkhole.values()) {
         const pair = name.clients.get(state.client);
         if (pair !== undefined) top.push({ name: name.name, attempts: pair.attempts });
       }

@@ -96,7 +96,7 @@ describe('a wildcard listen answers from the queried address (secondary IPv4 and
     await ns.ip('addr', 'add', 'fd30::1/64', 'dev', 'vlan30', 'nodad');
     for (const address of ['192.168.30.1', 'fd30::1']) {
       for (const service of ['DNS', 'NTP']) {
-        await daemon.waitForLog((line) => line.event === 'listen' && line.service === service && line.address === address, 5000, since);
+        await daemon.waitForLog((line) => line.event === 'listen' && line.server === service && line.address === address, 5000, since);
       }
     }
     assert.equal((await digFrom(ns, '127.0.0.1', '192.168.30.1', [BLOCKED, 'A'])).status, 'NXDOMAIN');
@@ -104,8 +104,8 @@ describe('a wildcard listen answers from the queried address (secondary IPv4 and
     assert.equal((await probeFrom(ns, '127.0.0.1', '192.168.30.1', 123, NTP_REQUEST_HEX))?.from, '192.168.30.1');
     const removed = daemon.logs.length;
     await ns.ip('link', 'del', 'vlan30');
-    await daemon.waitForLog((line) => line.event === 'unlisten' && line.service === 'DNS' && line.address === '192.168.30.1', 5000, removed);
-    await daemon.waitForLog((line) => line.event === 'unlisten' && line.service === 'NTP' && line.address === 'fd30::1', 5000, removed);
+    await daemon.waitForLog((line) => line.event === 'unlisten' && line.server === 'DNS' && line.address === '192.168.30.1', 5000, removed);
+    await daemon.waitForLog((line) => line.event === 'unlisten' && line.server === 'NTP' && line.address === 'fd30::1', 5000, removed);
     // The remaining addresses still answer.
     assert.equal((await digFrom(ns, '127.0.0.1', '192.168.20.10', [BLOCKED, 'A'])).status, 'NXDOMAIN');
   });
@@ -120,14 +120,14 @@ describe('an explicit listen address that comes and goes', () => {
       await ns.addLink('lan0');
       daemon = await serve(ns, ['--listen', '192.0.2.20', '--blocklist', await blocklist()]);
       assert.deepEqual(daemon.endpoints, []);
-      await daemon.waitForLog((line) => line.event === 'listen-missing' && line.service === 'DNS' && JSON.stringify(line.addresses) === '["192.0.2.20"]', 3000, 0);
+      await daemon.waitForLog((line) => line.event === 'listen-missing' && line.server === 'DNS' && JSON.stringify(line.addresses) === '["192.0.2.20"]', 3000, 0);
       const answered = async (): Promise<boolean> => (await digFrom(ns, '127.0.0.1', '192.0.2.20', [BLOCKED, 'A'])).answered;
 
       for (let round = 0; round < 2; round++) {
         let since = daemon.logs.length;
         await ns.ip('addr', 'add', '192.0.2.20/24', 'dev', 'lan0');
-        await daemon.waitForLog((line) => line.event === 'listen' && line.service === 'DNS' && line.address === '192.0.2.20', 5000, since);
-        await daemon.waitForLog((line) => line.event === 'listen' && line.service === 'NTP' && line.address === '192.0.2.20', 5000, since);
+        await daemon.waitForLog((line) => line.event === 'listen' && line.server === 'DNS' && line.address === '192.0.2.20', 5000, since);
+        await daemon.waitForLog((line) => line.event === 'listen' && line.server === 'NTP' && line.address === '192.0.2.20', 5000, since);
         assert.equal(await answered(), true, `round ${round}: not served after the address was added`);
         assert.equal((await digFrom(ns, '127.0.0.1', '192.0.2.20', ['+tcp', BLOCKED, 'A'])).status, 'NXDOMAIN', 'TCP on an explicit address');
         assert.equal((await probeFrom(ns, '127.0.0.1', '192.0.2.20', 123, NTP_REQUEST_HEX))?.from, '192.0.2.20');
@@ -139,7 +139,7 @@ describe('an explicit listen address that comes and goes', () => {
         assert.equal((await digFrom(ns, '127.0.0.1', '192.0.2.20', ['+short', 'pool.ntp.org', 'A'])).raw.trim(), '192.0.2.20');
         since = daemon.logs.length;
         await ns.ip('addr', 'del', '192.0.2.20/24', 'dev', 'lan0');
-        await daemon.waitForLog((line) => line.event === 'unlisten' && line.service === 'DNS' && line.address === '192.0.2.20', 5000, since);
+        await daemon.waitForLog((line) => line.event === 'unlisten' && line.server === 'DNS' && line.address === '192.0.2.20', 5000, since);
         // With the address gone nothing answers there (a route keeps the query on this host).
         await ns.ip('route', 'replace', 'local', '192.0.2.20/32', 'dev', 'lo');
         assert.equal(await answered(), false, `round ${round}: still answered after the address was removed`);
@@ -167,7 +167,7 @@ describe('--workers with a wildcard listen', () => {
       await Promise.all([0, 1].map((worker) => started.waitForLog((line) => line.event === 'start' && line.worker === worker, 20_000, 0)));
       const since = daemon.logs.length;
       await ns.ip('addr', 'add', '10.30.0.1/24', 'dev', 'lan0');
-      await Promise.all([0, 1].map((worker) => started.waitForLog((line) => line.event === 'listen' && line.service === 'DNS' && line.address === '10.30.0.1' && line.worker === worker, 5000, since)));
+      await Promise.all([0, 1].map((worker) => started.waitForLog((line) => line.event === 'listen' && line.server === 'DNS' && line.address === '10.30.0.1' && line.worker === worker, 5000, since)));
       // Enough queries that both workers answer some (the kernel hands each datagram to whichever reads first).
       for (const server of ['192.168.20.10', '10.30.0.1']) {
         for (let i = 0; i < 10; i++) {

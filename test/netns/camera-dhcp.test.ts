@@ -103,7 +103,7 @@ test('a camera takes a DHCP lease, then resolves and syncs its clock at the leas
     // the camera's link, once both ends have finished duplicate address detection.
     const routerLinkLocal = await linkLocal(router, 'cam0');
     await linkLocal(camera, 'cam0-c');
-    await daemon.waitForLog((line) => line.event === 'listen' && line.service === 'DNS' && line.address === `${routerLinkLocal}%cam0`, 5000, 0);
+    await daemon.waitForLog((line) => line.event === 'listen' && line.server === 'DNS' && line.address === `${routerLinkLocal}%cam0`, 5000, 0);
     const v6 = await camera.run('dig', [`@${routerLinkLocal}%cam0-c`, '+time=2', '+tries=1', '+nocookie', 'cloud.vendor.example', 'AAAA'], 8000);
     assert.doesNotMatch(v6.stdout, /unexpected source/, v6.stdout);
     assert.equal(parseDig(v6.stdout).status, 'NXDOMAIN', v6.stdout);
