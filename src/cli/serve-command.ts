@@ -11,7 +11,7 @@ import type { CommandModule } from './command-module.js';
 import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
-import { daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
+import { dashboardSummary, daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
 import type { HttpListener } from '../http/http-server.js';
 import { openLogOutput, stormOptions } from '../log/log-output.js';
 
@@ -73,14 +73,16 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   let httpListener: HttpListener | undefined;
   try {
     const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot }, stormOptions(loaded.config.log));
+    // The dashboard adds up every logged decision itself, so it works whatever the log's level and destination.
+    const live = dashboardSummary(loaded.config.http, slot !== undefined);
     daemon = await startDaemon({
-      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog,
+      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog: live?.tap(queryLog) ?? queryLog,
       logOutput: output.description,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
     const source = daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
     try {
-      httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined);
+      httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined, live === undefined ? undefined : { live, baseDir: loaded.baseDir });
     } catch (error) {
       await daemon.close();
       throw error;

@@ -82,9 +82,41 @@ export interface ResultOptions {
   readonly top: number;
   /** Only names first seen inside the window. */
   readonly onlyNew: boolean;
+  /** Where "new" starts, when not the filter's `since` (the dashboard's chosen time), ms. */
+  readonly newSinceMs?: number;
+}
+
+/**
+ * Caps for a summary that lives as long as the daemon (the dashboard's): past a cap the least
+ * recently seen entry is dropped. Unset: bounded only by the input's distinct names and clients,
+ * as `camshim report` reads a finite log.
+ */
+export interface SummaryLimits {
+  /** Distinct (event, name) pairs. */
+  readonly names: number;
+  readonly clients: number;
+  /** Clients remembered per name (its cadence and per-client counts). */
+  readonly clientsPerName: number;
+  readonly ntpClients: number;
+  /** NTP clock state changes. */
+  readonly clockChanges: number;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Moves an entry to the end of its map's order: maps under limits are kept least recently seen first. */
+function touch<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+}
+
+/** Drops the least recently seen entries (the first in the map's order) past `max`. */
+function dropOldest<K, V>(map: Map<K, V>, max: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= max) return;
+    map.delete(key);
+  }
+}
 
 /**
  * Adds up log records into what `camshim report` (and the dashboard) show. Memory grows with
@@ -106,7 +138,7 @@ export class ReportSummary {
   private firstMs = Number.POSITIVE_INFINITY;
   private lastMs = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly filter: ReportFilter) {}
+  constructor(private readonly filter: ReportFilter, private readonly limits?: SummaryLimits) {}
 
   skip(reason: SkipReason): void {
     this.lines++;
@@ -120,20 +152,28 @@ export class ReportSummary {
   add(record: ReportRecord): void {
     this.lines++;
     if (record.kind === 'ntp-clock') {
-      if (inWindow(this.filter, record.timeMs) && this.clock.length < 10_000) { this.clock.push({ timeMs: record.timeMs, state: record.state }); this.counted++; }
+      if (!inWindow(this.filter, record.timeMs)) return;
+      if (this.limits !== undefined && this.clock.length >= this.limits.clockChanges) this.clock.shift();
+      if (this.clock.length < 10_000) { this.clock.push({ timeMs: record.timeMs, state: record.state }); this.counted++; }
       return;
     }
     if (this.filter.client !== undefined && !this.filter.client(record.client)) return;
     if (record.kind === 'ntp-client') {
       if (!inWindow(this.filter, record.timeMs)) return;
       this.counted++;
-      if (!this.ntpClients.has(record.client)) this.ntpClients.set(record.client, { group: record.group, firstMs: record.timeMs, mac: record.mac, host: record.host });
+      if (!this.ntpClients.has(record.client)) {
+        this.ntpClients.set(record.client, { group: record.group, firstMs: record.timeMs, mac: record.mac, host: record.host });
+        if (this.limits !== undefined) dropOldest(this.ntpClients, this.limits.ntpClients);
+      }
       return;
     }
     if (this.filter.domain !== undefined && !this.filter.domain(record.name)) return;
     const key = `${record.event} ${record.name}`;
     const ever = this.firstEver.get(key);
-    if (ever === undefined || record.timeMs < ever) this.firstEver.set(key, record.timeMs);
+    if (ever === undefined || record.timeMs < ever) {
+      this.firstEver.set(key, record.timeMs);
+      if (this.limits !== undefined) dropOldest(this.firstEver, this.limits.names);
+    }
     if (!inWindow(this.filter, record.timeMs)) return;
     this.counted++;
     this.queries += record.count;
@@ -148,7 +188,8 @@ export class ReportSummary {
     if (state === undefined) {
       state = { name: record.name, event: record.event, list: record.list, rule: record.rule, attempts: 0, firstMs: record.timeMs, lastMs: record.lastMs, clients: new Map() };
       this.names.set(key, state);
-    }
+      if (this.limits !== undefined) dropOldest(this.names, this.limits.names);
+    } else if (this.limits !== undefined) touch(this.names, key, state);
     state.attempts += record.count;
     // The latest line names the rule that answers today (a list edit may move a name between lists).
     if (record.lastMs >= state.lastMs) { state.list = record.list ?? state.list; state.rule = record.rule ?? state.rule; }
@@ -157,9 +198,11 @@ export class ReportSummary {
     let pair = state.clients.get(record.client);
     if (pair === undefined) {
       state.clients.set(record.client, { attempts: record.count, lastMs: record.lastMs, gaps: new GapHistogram() });
+      if (this.limits !== undefined) dropOldest(state.clients, this.limits.clientsPerName);
       if (record.count > 1) state.clients.get(record.client)!.gaps.add((record.lastMs - record.timeMs) / (record.count - 1), record.count - 1);
       return;
     }
+    if (this.limits !== undefined) touch(state.clients, record.client, pair);
     pair.attempts += record.count;
     // Lines out of order (files given in another order, clocks stepped): counted, not measured.
     if (record.timeMs >= pair.lastMs) {
@@ -174,7 +217,8 @@ export class ReportSummary {
     if (state === undefined) {
       state = { client: record.client, mac: record.mac, host: record.host, counts: { sinkhole: 0, redirect: 0, unlisted: 0 }, firstMs: record.timeMs, lastMs: record.lastMs };
       this.clients.set(record.client, state);
-    }
+      if (this.limits !== undefined) dropOldest(this.clients, this.limits.clients);
+    } else if (this.limits !== undefined) touch(this.clients, record.client, state);
     state.counts[record.event] += record.count;
     state.mac = record.mac ?? state.mac;
     state.host = record.host ?? state.host;
@@ -187,7 +231,8 @@ export class ReportSummary {
       const all: NameRow[] = [];
       for (const [key, state] of this.names) {
         if (state.event !== event) continue;
-        const isNew = this.filter.sinceMs === undefined || (this.firstEver.get(key) ?? state.firstMs) >= this.filter.sinceMs;
+        const since = options.newSinceMs ?? this.filter.sinceMs;
+        const isNew = since === undefined || (this.firstEver.get(key) ?? state.firstMs) >= since;
         if (options.onlyNew && !isNew) continue;
         const pairMedians = [...state.clients.values()].map((pair) => pair.gaps.median()).filter((gap): gap is number => gap !== undefined);
         all.push({
