@@ -80,10 +80,12 @@ function drawSummary(summary) {
 function drawTimeline(timeline) {
   const box = document.getElementById('timeline');
   if (timeline.clients.length === 0) { box.replaceChildren(el('p', { class: 'hint' }, 'no attempts in this window')); return; }
+  // From the first attempt shown to now, whatever the window asked: a comb stays readable.
   const end = Date.parse(timeline.generatedAt);
-  let start = timeline.since === null ? end : Date.parse(timeline.since);
+  let start = end;
   for (const client of timeline.clients) if (client.points.length > 0) start = Math.min(start, client.points[0][0]);
   const span = Math.max(end - start, 60_000);
+  start = end - span;
   const left = 230; const right = 990; const rowHeight = 24; const top = 6;
   const height = top + timeline.clients.length * rowHeight + 22;
   const chart = svg('svg', { class: 'timeline', viewBox: `0 0 1000 ${height}`, role: 'img', 'aria-label': 'attempts per client over time' });
