@@ -121,7 +121,8 @@ function dropOldest<K, V>(map: Map<K, V>, max: number): void {
 /**
  * Adds up log records into what `camshim report` (and the dashboard) show. Memory grows with
  * the distinct names, clients and their pairs, never with the number of lines: a week of a
- * storming camera costs what an hour of it does.
+ * storming camera costs what an hour of it does. With `limits` (the dashboard's summary, which
+ * lives as long as the daemon) it is capped too, the least recently seen dropped first.
  */
 export class ReportSummary {
   private readonly names = new Map<string, NameState>();
