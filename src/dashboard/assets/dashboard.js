@@ -20,12 +20,21 @@ function svg(tag, attributes = {}) {
   return node;
 }
 
-const time = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
+/** Local time: today's as the time of day only, older ones with their date (ISO-like, sortable by eye). */
+function time(iso) {
+  if (!iso) return '–';
+  const date = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  const clockText = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  if (date.toDateString() === new Date().toDateString()) return clockText;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clockText.slice(0, 5)}`;
+}
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function cadence(ms) {
   if (ms === undefined) return '–';
   const seconds = ms / 1000;
+  if (seconds < 1) return '<1 s';
   if (seconds < 90) return `~${Math.round(seconds)} s`;
   const minutes = seconds / 60;
   if (minutes < 90) return `~${Math.round(minutes)} min`;
@@ -100,7 +109,7 @@ function drawTimeline(timeline) {
       const name = timeline.names[index];
       const tick = svg('line', { class: `point ${name.event}`, x1: x(ms).toFixed(1), x2: x(ms).toFixed(1), y1: y - 8, y2: y + 8 });
       const title = svg('title', {});
-      title.textContent = `${new Date(ms).toLocaleString()}  ${name.name}  (${name.event}${name.list === null ? '' : `, list ${name.list}: ${name.rule}`})`;
+      title.textContent = `${time(new Date(ms).toISOString())}  ${name.name}  (${name.event}${name.list === null ? '' : `, list ${name.list}: ${name.rule}`})`;
       tick.append(title);
       group.append(tick);
     }
@@ -168,7 +177,7 @@ async function refresh() {
     drawLists(lists);
     drawUpstreams(upstream);
     status.className = '';
-    status.textContent = `${summary.queries} logged queries since ${time(summary.first)}; updated ${new Date().toLocaleTimeString()}, every ${REFRESH_MS / 1000} s`;
+    status.textContent = `${summary.queries} logged queries since ${time(summary.first)}; updated ${time(new Date().toISOString())}, every ${REFRESH_MS / 1000} s`;
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded ?? 0) + 1);
   } catch (error) {
     status.className = 'error';
