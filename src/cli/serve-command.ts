@@ -29,7 +29,7 @@ export const serveCommand: CommandModule = {
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
       .option('pid-file', { type: 'string', requiresArg: true, describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' })
-      .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics and /healthz on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
+      .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics, /healthz and the dashboard on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
       .option('log-format', { type: 'string', requiresArg: true, describe: 'log lines as json or pretty (default auto: pretty on a terminal, else json); overrides log.format' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
