@@ -18,7 +18,7 @@ export interface TimelineLimits {
 }
 
 export const DASHBOARD_LIMITS: DashboardLimits = {
-  summary: { names: 5000, clients: 1000, clientsPerName: 256, ntpClients: 1000, clockChanges: 1000 },
+  summary: { names: 5000, clients: 1000, clientsPerName: 256, pairs: 50_000, ntpClients: 1000, clockChanges: 1000 },
   timeline: { clients: 256, pointsPerClient: 2000 },
 };
 

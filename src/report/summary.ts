@@ -97,6 +97,8 @@ export interface SummaryLimits {
   readonly clients: number;
   /** Clients remembered per name (its cadence and per-client counts). */
   readonly clientsPerName: number;
+  /** (client, name) pairs in all: past it, the least recently seen names go, with their pairs. */
+  readonly pairs: number;
   readonly ntpClients: number;
   /** NTP clock state changes. */
   readonly clockChanges: number;
@@ -133,6 +135,8 @@ export class ReportSummary {
   private readonly clock: { timeMs: number; state: string }[] = [];
   private readonly skipped: Record<SkipReason, number> = { 'not-camshim': 0, 'other-event': 0, malformed: 0, 'newer-schema': 0 };
   private readonly problems: ReadProblem[] = [];
+  /** (client, name) pairs held, counted under limits only. */
+  private pairs = 0;
   private lines = 0;
   private counted = 0;
   private queries = 0;
@@ -189,7 +193,6 @@ export class ReportSummary {
     if (state === undefined) {
       state = { name: record.name, event: record.event, list: record.list, rule: record.rule, attempts: 0, firstMs: record.timeMs, lastMs: record.lastMs, clients: new Map() };
       this.names.set(key, state);
-      if (this.limits !== undefined) dropOldest(this.names, this.limits.names);
     } else if (this.limits !== undefined) touch(this.names, key, state);
     state.attempts += record.count;
     // The latest line names the rule that answers today (a list edit may move a name between lists).
@@ -199,8 +202,12 @@ export class ReportSummary {
     let pair = state.clients.get(record.client);
     if (pair === undefined) {
       state.clients.set(record.client, { attempts: record.count, lastMs: record.lastMs, gaps: new GapHistogram() });
-      if (this.limits !== undefined) dropOldest(state.clients, this.limits.clientsPerName);
       if (record.count > 1) state.clients.get(record.client)!.gaps.add((record.lastMs - record.timeMs) / (record.count - 1), record.count - 1);
+      if (this.limits !== undefined) {
+        this.pairs++;
+        if (state.clients.size > this.limits.clientsPerName) { dropOldest(state.clients, this.limits.clientsPerName); this.pairs--; }
+        this.dropOldestNames();
+      }
       return;
     }
     if (this.limits !== undefined) touch(state.clients, record.client, pair);
@@ -225,6 +232,19 @@ export class ReportSummary {
     state.host = record.host ?? state.host;
     state.firstMs = Math.min(state.firstMs, record.timeMs);
     state.lastMs = Math.max(state.lastMs, record.lastMs);
+  }
+
+  /**
+   * Under limits: drops the least recently seen names, with their per-client state, while there
+   * are too many names or (client, name) pairs in all (each pair holds a gap histogram).
+   */
+  private dropOldestNames(): void {
+    const limits = this.limits!;
+    for (const [key, state] of this.names) {
+      if (this.names.size <= limits.names && this.pairs <= limits.pairs) return;
+      this.names.delete(key);
+      this.pairs -= state.clients.size;
+    }
   }
 
   result(options: ResultOptions): ReportResult {

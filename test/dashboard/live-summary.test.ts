@@ -21,7 +21,7 @@ function query(client: string, name: string, timeMs: number): LoggedQuery {
 }
 
 const SMALL: DashboardLimits = {
-  summary: { names: 3, clients: 2, clientsPerName: 2, ntpClients: 2, clockChanges: 2 },
+  summary: { names: 3, clients: 2, clientsPerName: 2, pairs: 4, ntpClients: 2, clockChanges: 2 },
   timeline: { clients: 2, pointsPerClient: 4 },
 };
 
@@ -89,6 +89,18 @@ describe('LiveSummary', () => {
     const timeline = live.timelineSnapshot(undefined);
     assert.deepEqual(timeline.clients.map((client) => client.client), ['10.1.0.49', '10.1.0.48']);
     assert.ok(live.timelineSize.points <= SMALL.timeline.clients * SMALL.timeline.pointsPerClient);
+  });
+
+  it('drops the least recently seen names when the (client, name) pairs reach their cap', () => {
+    const live = new LiveSummary(SMALL);
+    live.record(query('10.0.0.1', 'a.example', T0));
+    live.record(query('10.0.0.2', 'a.example', T0 + 1));
+    live.record(query('10.0.0.1', 'b.example', T0 + 2));
+    live.record(query('10.0.0.2', 'b.example', T0 + 3));
+    assert.deepEqual(live.report({ top: 10, onlyNew: false }).unlisted.map((row) => [row.name, row.clients]), [['a.example', 2], ['b.example', 2]]);
+    // A fifth pair: a.example, seen least recently, goes with both of its pairs.
+    live.record(query('10.0.0.1', 'c.example', T0 + 4));
+    assert.deepEqual(live.report({ top: 10, onlyNew: false }).unlisted.map((row) => [row.name, row.clients]), [['b.example', 2], ['c.example', 1]]);
   });
 
   it('taps the sinkhole log: every decision is counted, the log writes only what its level lets through', () => {
