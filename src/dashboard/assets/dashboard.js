@@ -163,6 +163,8 @@ function drawUpstreams(upstream) {
 let timer;
 async function refresh() {
   clearTimeout(timer);
+  // A tab nobody looks at costs the router nothing; it catches up when shown again.
+  if (document.hidden) return;
   const status = document.getElementById('status');
   const since = document.getElementById('new-since').value;
   const windowChoice = document.getElementById('timeline-window').value;
@@ -188,4 +190,5 @@ async function refresh() {
 
 document.getElementById('new-since').addEventListener('change', refresh);
 document.getElementById('timeline-window').addEventListener('change', refresh);
+document.addEventListener('visibilitychange', () => { if (!document.hidden) void refresh(); });
 void refresh();
