@@ -27,14 +27,18 @@ const IMG_LABEL = '<img src=x onerror=alert(1)>';
 const IMG_NAME = '<img\\032src=x\\032onerror=alert\\(1\\)>.cloud.vendor.example';
 const BOLD_LABEL = '<b>camshim</b>';
 const BOLD_NAME = '<b>camshim</b>.unknown.test';
+const CADENCE_MS = 500;
 
-/** What each client asks (the strict group's 127.0.0.4 gets NXDOMAIN for unlisted names). */
-const QUERIES: readonly (readonly [client: string, name: string, times: number])[] = [
-  ['127.0.0.2', 'api.cloud.vendor.example', 5],
-  ['127.0.0.2', 'p2p.cloud.vendor.example', 2],
-  ['127.0.0.3', 'api.cloud.vendor.example', 3],
-  ['127.0.0.4', `${IMG_LABEL}.cloud.vendor.example`, 1],
-  ['127.0.0.4', `${BOLD_LABEL}.unknown.test`, 2],
+/**
+ * What each client asks, and how far apart (ms): 127.0.0.2 calls home on a timer. The strict
+ * group's 127.0.0.4 gets NXDOMAIN for unlisted names.
+ */
+const QUERIES: readonly (readonly [client: string, name: string, times: number, gapMs: number])[] = [
+  ['127.0.0.2', 'api.cloud.vendor.example', 5, CADENCE_MS],
+  ['127.0.0.2', 'p2p.cloud.vendor.example', 2, 0],
+  ['127.0.0.3', 'api.cloud.vendor.example', 3, 0],
+  ['127.0.0.4', `${IMG_LABEL}.cloud.vendor.example`, 1, 0],
+  ['127.0.0.4', `${BOLD_LABEL}.unknown.test`, 2, 0],
 ];
 
 /** One UDP exchange from a given loopback source address. */
@@ -89,8 +93,9 @@ http: { allow: [127.0.0.1/32] }
     url = String((await daemon.waitForLog((line) => line.event === 'http-listen', 20_000, 0)).url);
     dnsPort = daemon.port('udp', 4);
     let id = 1;
-    for (const [client, name, times] of QUERIES) {
+    for (const [client, name, times, gapMs] of QUERIES) {
       for (let i = 0; i < times; i++) {
+        if (i > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
         const reply = await exchangeFrom(client, dnsPort, encodeQuery(name, QType.A, { id: id++ }));
         assert.ok(reply !== null && (reply[3]! & 0x0f) === 3, `${client} ${name}: NXDOMAIN`);
       }
@@ -144,6 +149,14 @@ http: { allow: [127.0.0.1/32] }
     const titles = await page.$$eval('svg.timeline g.timeline-row[data-client="127.0.0.3"] line.point title', (nodes) => nodes.map((node) => node.textContent ?? ''));
     assert.equal(titles.length, 3);
     for (const title of titles) assert.match(title, /api\.cloud\.vendor\.example {2}\(sinkhole, list vendor: cloud\.vendor\.example\)$/);
+    // A client on a timer draws a regular comb: its ticks for that name are evenly spaced.
+    const comb = await page.$$eval('svg.timeline g.timeline-row[data-client="127.0.0.2"] line.point', (lines) => lines
+      .filter((line) => (line.querySelector('title')?.textContent ?? '').includes(' api.cloud.vendor.example '))
+      .map((line) => Number(line.getAttribute('x1'))));
+    assert.equal(comb.length, 5);
+    const gaps = comb.slice(1).map((x, i) => x - comb[i]!);
+    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    assert.ok(mean > 0 && gaps.every((gap) => Math.abs(gap - mean) <= mean * 0.3), `evenly spaced ticks: ${gaps.join(', ')}`);
   });
 
   it('shows names carrying markup as text: no element made from them, nothing run', async () => {
