@@ -29,7 +29,8 @@ function time(iso) {
   if (date.toDateString() === new Date().toDateString()) return clockText;
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clockText.slice(0, 5)}`;
 }
-const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/** An axis label: seconds only where the axis spans minutes. */
+const clock = (ms, span) => new Date(ms).toLocaleTimeString([], span < 600_000 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
 
 function cadence(ms) {
   if (ms === undefined) return '–';
@@ -118,7 +119,7 @@ function drawTimeline(timeline) {
   for (let i = 0; i <= 4; i++) {
     const ms = start + (span * i) / 4;
     const label = svg('text', { class: 'axis', x: x(ms), y: height - 6, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' });
-    label.textContent = clock(ms);
+    label.textContent = clock(ms, span);
     chart.append(label);
   }
   box.replaceChildren(chart);
