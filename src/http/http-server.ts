@@ -34,8 +34,10 @@ export async function startHttpListener(listen: { readonly address: string; read
     };
     if (!allowed.has(request.socket.remoteAddress ?? '')) { reply(403, 'forbidden: not in http.allow\n'); return; }
     if (request.method !== 'GET' && request.method !== 'HEAD') { response.setHeader('allow', 'GET, HEAD'); reply(405, 'method not allowed\n'); return; }
-    const url = new URL(request.url ?? '/', 'http://camshim.invalid');
-    const path = url.pathname;
+    // Split by hand: a request target is any bytes a client sends, and URL parsing throws on some.
+    const target = request.url ?? '/';
+    const mark = target.indexOf('?');
+    const path = mark < 0 ? target : target.slice(0, mark);
     if (path === '/healthz') {
       const health = routes.health();
       reply(health.healthy ? 200 : 503, health.healthy ? 'ok\n' : `${health.reasons.join('\n')}\n`);
@@ -50,7 +52,7 @@ export async function startHttpListener(listen: { readonly address: string; read
     }
     const notFound = (): void => reply(404, `not found: /metrics${routes.page === undefined ? '' : ', /dashboard/'} and /healthz are served here\n`);
     if (routes.page === undefined) { notFound(); return; }
-    routes.page(path, url.searchParams).then((page) => {
+    routes.page(path, new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1))).then((page) => {
       if (page === undefined) { notFound(); return; }
       response.writeHead(page.status, page.headers);
       response.end(request.method === 'HEAD' ? undefined : page.body);

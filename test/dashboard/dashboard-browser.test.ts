@@ -11,6 +11,7 @@ import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -206,6 +207,20 @@ http: { allow: [127.0.0.1/32] }
       assert.equal(refused.status, 403, target);
       assert.ok(!refused.body.includes('vendor'), 'nothing leaks to a refused client');
     }
+    assert.equal((await get(`${url}/dashboard/api/summary`, '127.0.0.1')).status, 200);
+  });
+
+  it('answers a request target no URL parser accepts with 404, and keeps serving', async () => {
+    const { port } = new URL(url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.end('GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => { text += chunk; });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 404 /);
     assert.equal((await get(`${url}/dashboard/api/summary`, '127.0.0.1')).status, 200);
   });
 
