@@ -263,13 +263,18 @@ export class ReportSummary {
       }
       return all.sort((a, b) => b.attempts - a.attempts || a.name.localeCompare(b.name)).slice(0, options.top);
     };
-    const clientRows = [...this.clients.values()].map((state): ClientRow => {
-      const top: { name: string; attempts: number }[] = [];
-      for (const name of this.names.values()) {
-        if (name.event !== 'sinkhole') continue;
-        const pair = name.clients.get(state.client);
-        if (pair !== undefined) top.push({ name: name.name, attempts: pair.attempts });
+    // Each client's sinkholed names, in one pass over the (name, client) pairs.
+    const triedBy = new Map<string, { name: string; attempts: number }[]>();
+    for (const name of this.names.values()) {
+      if (name.event !== 'sinkhole') continue;
+      for (const [client, pair] of name.clients) {
+        let tried = triedBy.get(client);
+        if (tried === undefined) { tried = []; triedBy.set(client, tried); }
+        tried.push({ name: name.name, attempts: pair.attempts });
       }
+    }
+    const clientRows = [...this.clients.values()].map((state): ClientRow => {
+      const top = triedBy.get(state.client) ?? [];
       top.sort((a, b) => b.attempts - a.attempts || a.name.localeCompare(b.name));
       return {
         client: state.client, mac: state.mac, host: state.host,
