@@ -74,5 +74,9 @@ export async function startPrimaryHttp(http: HttpConfig, workers: { readonly cou
   return startHttpListener(http.listen, http.allow, {
     metrics: clusterMetricsReader(),
     health: () => clusterHealth(workers.serving, workers.count, workers.listProblems),
+    // Each worker sees only the queries the kernel hands it: no one process could draw the page.
+    page: (path) => Promise.resolve(path === '/dashboard' || path.startsWith('/dashboard/')
+      ? { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: 'the dashboard is served with dns.workers 1 only: each worker sees only its own queries\n' }
+      : undefined),
   }, logger);
 }
