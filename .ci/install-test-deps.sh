@@ -22,6 +22,8 @@ declare -A provider=(
   [chronyd]=chrony [chronyc]=chrony [ntpdig]=ntpsec-ntpdig [sntp]=sntp
   [nft]=nftables [ip]=iproute2 [unshare]=util-linux [nsenter]=util-linux [setpriv]=util-linux
   [busybox]=busybox [systemd-analyze]=systemd [systemd-notify]=systemd [python3]=python3
+  # The dashboard's browser test drives Debian's headless Chromium through playwright-core.
+  [chromium]=chromium
 )
 # What .ci/build-busybox-ntpd.sh needs to build busybox's ntpd applet from Debian's source package (it can
 # install them itself, but only here do they come after an apt-get update, which a fresh machine needs).

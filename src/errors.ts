@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'CLIENTS_NEIGHBOUR_READ'
   | 'CLIENTS_LIMIT'
   | 'HTTP_BIND'
+  | 'DASHBOARD_BAD_PARAMETER'
   | 'LOG_FILE_OPEN';
 
 export interface ErrorContext {

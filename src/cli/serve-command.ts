@@ -11,7 +11,7 @@ import type { CommandModule } from './command-module.js';
 import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
-import { daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
+import { dashboardSummary, daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
 import type { HttpListener } from '../http/http-server.js';
 import { openLogOutput, stormOptions } from '../log/log-output.js';
 
@@ -29,7 +29,7 @@ export const serveCommand: CommandModule = {
       .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
       .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
       .option('pid-file', { type: 'string', requiresArg: true, describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' })
-      .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics and /healthz on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
+      .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics, /healthz and the dashboard on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
       .option('log-format', { type: 'string', requiresArg: true, describe: 'log lines as json or pretty (default auto: pretty on a terminal, else json); overrides log.format' })
       .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
     (args) => {
@@ -73,14 +73,16 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   let httpListener: HttpListener | undefined;
   try {
     const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot }, stormOptions(loaded.config.log));
+    // The dashboard adds up every logged decision itself, so it works whatever the log's level and destination.
+    const live = dashboardSummary(loaded.config.http, slot !== undefined);
     daemon = await startDaemon({
-      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog,
+      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog: live?.tap(queryLog) ?? queryLog,
       logOutput: output.description,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
     const source = daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
     try {
-      httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined);
+      httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined, live === undefined ? undefined : { live, baseDir: loaded.baseDir });
     } catch (error) {
       await daemon.close();
       throw error;

@@ -29,7 +29,7 @@ export function httpSection(options: { ephemeralPorts: boolean }) {
     .refine((value) => typeof parseListenAddress(value, minPort) !== 'string', { error: (issue) => `expected ${what}, got ${JSON.stringify(issue.input)}` })
     .transform((value) => parseListenAddress(value, minPort) as { address: string; port: number });
   return section({
-    listen: listen.optional().describe('Where to serve /metrics (Prometheus) and /healthz, as ADDR:PORT; unset: no HTTP listener.'),
+    listen: listen.optional().describe('Where to serve /metrics (Prometheus), /healthz and the read-only dashboard (/dashboard/), as ADDR:PORT; unset: no HTTP listener.'),
     allow: list(cidr(), 'networks').prefault([...HTTP_DEFAULT_ALLOW]).describe('Networks that may use the HTTP listener; others get 403.'),
   }).prefault({});
 }

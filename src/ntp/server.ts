@@ -89,11 +89,23 @@ export interface NtpStats {
   stateChanges: number;
 }
 
+export interface NtpClientSeen {
+  readonly address: string;
+  readonly group: string;
+  readonly version: number;
+  readonly requests: number;
+  /** ISO times. */
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+}
+
 export interface NtpServerHandle {
   addresses(): { address: string; port: number; family: 'IPv4' | 'IPv6' }[];
   /** Serves NTP on one more address; rejects with an NtpError naming the cause when it cannot bind. */
   listenOn(address: string, port: number): Promise<NtpSocket>;
   stats(): NtpStats;
+  /** The clients in the new-client table, most recently seen last, with wall-clock times (the dashboard's "last request"). */
+  clients(): NtpClientSeen[];
   /** A reload's `ntp.rateLimit`: applied to the same buckets, as DNS does (no client gets a fresh burst). */
   setRateLimit(rateLimit: NtpRateLimitConfig): void;
   close(): Promise<void>;
@@ -173,6 +185,14 @@ export async function startNtpServer(options: NtpServerOptions, deps: NtpServerD
         clockSteps: tracker.clockSteps,
         stateChanges: tracker.stateChanges,
       };
+    },
+    clients: () => {
+      // The table keeps the request clock (monotonic); the wall clock's offset to it converts.
+      const offset = Date.now() - nowMs();
+      const iso = (ms: number): string => new Date(ms + offset).toISOString();
+      return clients.list().map((seen) => ({
+        address: seen.address, group: seen.group, version: seen.version, requests: seen.requests, firstSeen: iso(seen.firstSeenMs), lastSeen: iso(seen.lastSeenMs),
+      }));
     },
     setRateLimit(next) {
       limiter.reconfigure(limiterOptions(next));

@@ -97,6 +97,9 @@ http: { allow: [127.0.0.1/32] }
       for (let slot = 0; slot < workers && workers > 1; slot++) await daemon.waitForLog((line) => line.event === 'start' && line.worker === slot, 20_000, 0);
       const health = await get(`${url}/healthz`);
       assert.deepEqual([health.status, health.body], [200, 'ok\n']);
+      const dashboard = await get(`${url}/dashboard/api/summary`);
+      if (workers === 1) assert.equal(dashboard.status, 200);
+      else assert.deepEqual([dashboard.status, dashboard.body], [404, 'the dashboard is served with dns.workers 1 only: each worker sees only its own queries\n']);
 
       const before = parse((await get(`${url}/metrics`)).body);
       const dnsPort = daemon.port('udp', 4);

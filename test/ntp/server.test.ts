@@ -149,6 +149,16 @@ describe('NTP server over real sockets (127.0.0.1, ::1)', () => {
     assert.equal(newClients.filter((l) => l.client === '127.0.0.1').length, 1);
     assert.ok(srv.handle.stats().served >= 305);
   });
+
+  it('lists its clients with wall-clock times (the request clock is monotonic)', () => {
+    const v4 = srv.handle.clients().find((seen) => seen.address === '127.0.0.1');
+    assert.ok(v4);
+    assert.equal(v4.group, 'cams');
+    assert.ok(v4.requests >= 2);
+    const first = Date.parse(v4.firstSeen);
+    const last = Date.parse(v4.lastSeen);
+    assert.ok(first <= last && last <= Date.now() && Date.now() - first < 60_000, `${v4.firstSeen} .. ${v4.lastSeen}`);
+  });
 });
 
 describe('NTP server rate limiting over real sockets', () => {
