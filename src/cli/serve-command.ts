@@ -72,6 +72,10 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   process.on('SIGINT', () => request('SIGINT'));
   let daemon;
   let httpListener: HttpListener | undefined;
+  // /metrics and /healthz only when asked for: prom-client is loaded for them alone, while the daemon starts.
+  const httpModule = loaded.config.http.listen === undefined ? undefined : import('../http/serve-http.js');
+  // Awaited below; a start that fails before then must not leave its rejection unhandled.
+  httpModule?.catch(() => undefined);
   try {
     const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot }, stormOptions(loaded.config.log));
     daemon = await startDaemon({
@@ -79,10 +83,9 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
       logOutput: output.description,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
-    // /metrics and /healthz only when asked for: prom-client is loaded for them alone.
-    if (loaded.config.http.listen !== undefined) {
+    if (httpModule !== undefined) {
       try {
-        const { daemonMetricsSource, startDaemonHttp } = await import('../http/serve-http.js');
+        const { daemonMetricsSource, startDaemonHttp } = await httpModule;
         const source = daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
         httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined);
       } catch (error) {
