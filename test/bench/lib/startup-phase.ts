@@ -8,6 +8,8 @@
  *   spawn to first answer;
  * - bare `node -e 0`: spawn to exit (what starting Node costs at all);
  * then, after both servers sat idle for a few seconds, their resident set size (VmRSS).
+ * Beside each wall time, the CPU time the server had used when it answered (user + system, all
+ * threads): on a machine shared with other work it is the steadier of the two.
  * The bench process sends its query every few milliseconds from the moment of spawn, so the
  * first answer is seen within one interval of the server being able to give it.
  */
@@ -17,7 +19,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeQuery } from '../../../src/wire/encode-query.js';
 import type { BenchContext } from './phases.js';
-import { rssBytes, sleep, stopProcess } from './proc.js';
+import { cpuSeconds, rssBytes, sleep, stopProcess } from './proc.js';
 import { median } from './stats.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
@@ -45,6 +47,9 @@ export interface StartupRound {
   /** Spawn to first DNS answer, ms. */
   readonly camshimMs: number;
   readonly nodeServerMs: number;
+  /** CPU time used up to the first answer, ms (10 ms resolution). */
+  readonly camshimCpuMs: number;
+  readonly nodeServerCpuMs: number;
   /** `node -e 0`, spawn to exit, ms. */
   readonly nodeExitMs: number;
   /** VmRSS after IDLE_MS idle, MB. */
@@ -60,6 +65,7 @@ export interface StartupResult {
     /** camshim ÷ peer, per round, then the median. */
     readonly ratioToNodeServer: number;
     readonly ratioToNodeExit: number;
+    readonly cpuRatioToNodeServer: number;
     /** camshim − peer, per round, then the median. */
     readonly deltaToNodeServerMs: number;
     readonly rssDeltaMb: number;
@@ -82,7 +88,7 @@ async function freePort(type: 'udp4'): Promise<number> {
  * Spawns `start()` and re-sends a query to 127.0.0.1:`port` every PROBE_INTERVAL_MS until an
  * answer comes; resolves with the child and the spawn-to-answer time.
  */
-async function spawnToAnswer(port: number, start: () => ChildProcess): Promise<{ child: ChildProcess; ms: number }> {
+async function spawnToAnswer(port: number, start: () => ChildProcess): Promise<{ child: ChildProcess; ms: number; cpuMs: number }> {
   const socket = dgram.createSocket('udp4');
   // Nothing listens yet: the kernel's port-unreachable errors are expected and ignored.
   socket.on('error', () => undefined);
@@ -110,7 +116,7 @@ async function spawnToAnswer(port: number, start: () => ChildProcess): Promise<{
       child.once('exit', onExit);
       send();
     });
-    return { child, ms };
+    return { child, ms, cpuMs: Math.round(cpuSeconds(child.pid!) * 1000) };
   } catch (error) {
     await stopProcess(child);
     throw error;
@@ -145,6 +151,7 @@ async function oneRound(stateDir: string): Promise<StartupRound> {
     await sleep(IDLE_MS);
     return {
       camshimMs: round1(camshim.ms), nodeServerMs: round1(nodeServer.ms), nodeExitMs: round1(nodeExitMs),
+      camshimCpuMs: camshim.cpuMs, nodeServerCpuMs: nodeServer.cpuMs,
       camshimRssMb: mb(rssBytes(camshim.child.pid!)), nodeServerRssMb: mb(rssBytes(nodeServer.child.pid!)),
     };
   } finally {
@@ -160,7 +167,7 @@ export async function startupPhase(context: BenchContext): Promise<StartupResult
   const rounds: StartupRound[] = [];
   for (let i = 0; i < context.rounds; i++) {
     const result = await oneRound(stateDir);
-    context.log(`start-up round ${i + 1}: camshim ${result.camshimMs} ms, node server ${result.nodeServerMs} ms, node -e ${result.nodeExitMs} ms; RSS ${result.camshimRssMb} vs ${result.nodeServerRssMb} MB`);
+    context.log(`start-up round ${i + 1}: camshim ${result.camshimMs} ms (CPU ${result.camshimCpuMs} ms), node server ${result.nodeServerMs} ms (CPU ${result.nodeServerCpuMs} ms), node -e ${result.nodeExitMs} ms; RSS ${result.camshimRssMb} vs ${result.nodeServerRssMb} MB`);
     rounds.push(result);
   }
   const pick = (key: keyof StartupRound): number => round1(median(rounds.map((r) => r[key])));
@@ -168,9 +175,11 @@ export async function startupPhase(context: BenchContext): Promise<StartupResult
     rounds, idleSeconds: IDLE_MS / 1000, probeIntervalMs: PROBE_INTERVAL_MS,
     median: {
       camshimMs: pick('camshimMs'), nodeServerMs: pick('nodeServerMs'), nodeExitMs: pick('nodeExitMs'),
+      camshimCpuMs: pick('camshimCpuMs'), nodeServerCpuMs: pick('nodeServerCpuMs'),
       camshimRssMb: pick('camshimRssMb'), nodeServerRssMb: pick('nodeServerRssMb'),
       ratioToNodeServer: Math.round(median(rounds.map((r) => r.camshimMs / r.nodeServerMs)) * 100) / 100,
       ratioToNodeExit: Math.round(median(rounds.map((r) => r.camshimMs / r.nodeExitMs)) * 100) / 100,
+      cpuRatioToNodeServer: Math.round(median(rounds.map((r) => r.camshimCpuMs / Math.max(10, r.nodeServerCpuMs))) * 100) / 100,
       deltaToNodeServerMs: round1(median(rounds.map((r) => r.camshimMs - r.nodeServerMs))),
       rssDeltaMb: round1(median(rounds.map((r) => r.camshimRssMb - r.nodeServerRssMb))),
     },
@@ -184,13 +193,13 @@ export function formatStartup(result: StartupResult): string {
   const m = result.median;
   return [
     `\n### start-up (${result.rounds.length} rounds, median; query every ${result.probeIntervalMs} ms from spawn; RSS after ${result.idleSeconds} s idle)`,
-    '| | spawn to first DNS answer | idle RSS |',
-    '|---|---|---|',
-    `| camshim serve (bundled lists) | ${m.camshimMs} ms | ${m.camshimRssMb} MB |`,
-    `| node UDP echo server | ${m.nodeServerMs} ms | ${m.nodeServerRssMb} MB |`,
-    `| node -e 0 (spawn to exit) | ${m.nodeExitMs} ms | — |`,
+    '| | spawn to first DNS answer | CPU used by then | idle RSS |',
+    '|---|---|---|---|',
+    `| camshim serve (bundled lists) | ${m.camshimMs} ms | ${m.camshimCpuMs} ms | ${m.camshimRssMb} MB |`,
+    `| node UDP echo server | ${m.nodeServerMs} ms | ${m.nodeServerCpuMs} ms | ${m.nodeServerRssMb} MB |`,
+    `| node -e 0 (spawn to exit) | ${m.nodeExitMs} ms | — | — |`,
     '',
-    `camshim ÷ node server ${m.ratioToNodeServer.toFixed(2)}× (+${m.deltaToNodeServerMs} ms); camshim ÷ node -e ${m.ratioToNodeExit.toFixed(2)}×; RSS +${m.rssDeltaMb} MB`,
+    `camshim ÷ node server ${m.ratioToNodeServer.toFixed(2)}× (+${m.deltaToNodeServerMs} ms); camshim ÷ node -e ${m.ratioToNodeExit.toFixed(2)}×; CPU to first answer ÷ node server's ${m.cpuRatioToNodeServer.toFixed(2)}×; RSS +${m.rssDeltaMb} MB`,
     `targets: first answer ≤ 250 ms: ${m.camshimMs <= 250 ? 'met' : 'missed'} (${m.camshimMs} ms); RSS within 15 MB of bare node: ${m.rssDeltaMb <= 15 ? 'met' : 'missed'} (+${m.rssDeltaMb} MB)`,
     '',
   ].join('\n');
