@@ -12,6 +12,8 @@
  *   keeps finding them: each module's `import.meta.url` is rewritten to that module's own place
  *   in dist/src, which stays there as tsc wrote it.
  * - Modules kept in CommonJS (pino and its helpers) get a `require` for Node's built-ins.
+ * - string-width, which yargs loads for help layout only, is evaluated when first called
+ *   (scripts/lazy-string-width.mjs).
  *
  * Run after tsc (`npm run build`); a main.js that is already a bundle is left as it is.
  */
@@ -50,6 +52,16 @@ const ownUrl = {
   },
 };
 
+const LAZY_STRING_WIDTH = path.join(ROOT, 'scripts/lazy-string-width.mjs');
+
+/** Every import of string-width goes through the lazy wrapper, except the wrapper's own. */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(builder) {
+    builder.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === LAZY_STRING_WIDTH || args.kind === 'require-call' ? undefined : { path: LAZY_STRING_WIDTH }));
+  },
+};
+
 await build({
   entryPoints: [ENTRY],
   outdir: OUT,
@@ -62,7 +74,7 @@ await build({
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
   sourcemap: 'linked',
-  plugins: [ownUrl],
+  plugins: [ownUrl, lazyStringWidth],
   logLevel: 'warning',
   banner: { js: `${MARKER}\nimport { createRequire as camshimCreateRequire } from 'node:module';\nconst require = camshimCreateRequire(import.meta.url);` },
 });
