@@ -22,10 +22,12 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   'router-config': async () => (await import('./router-config-command.js')).routerConfigCommand,
 };
 
-/** The command the command line names: its first word that is not an option, when that is a command. */
+/**
+ * The command the command line names, when it starts with one (as every documented use does).
+ * Options before the command could take a command's name as their value, so then none is assumed.
+ */
 function namedCommand(args: readonly string[]): CommandName | undefined {
-  const first = args.find((arg) => !arg.startsWith('-'));
-  return COMMANDS.find((entry) => entry.name === first)?.name;
+  return COMMANDS.find((entry) => entry.name === args[0])?.name;
 }
 
 /**
