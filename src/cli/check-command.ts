@@ -4,10 +4,12 @@ import { CamshimError, formatProblem, type Problem } from '../errors.js';
 import type { ConfigOverrides } from '../config/overrides.js';
 import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 import type { CommandModule } from './command-module.js';
+import { commandText } from './commands.js';
 
 export const checkCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('check', 'validate the config and every list; print every problem with its file and line', (command) => withListOptions(withConfigOption(command)),
+    const text = commandText('check');
+    return argv.command(text.command, text.describe, (command) => withListOptions(withConfigOption(command)),
       (args) => setResult(() => check(args.config, listOverrides(args))));
   },
 };

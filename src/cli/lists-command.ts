@@ -9,13 +9,15 @@ import { listOverrides, withConfigOption, withListOptions } from './common-optio
 import { registerListsUpdate } from './lists-update-command.js';
 import { remoteStatus, remoteTable } from './remote-status.js';
 import type { CommandModule } from './command-module.js';
+import { commandText } from './commands.js';
 import { ruleText } from '../lists/rule.js';
 import { listsForVendor, readEntryNotes } from '../lists/entry-notes.js';
 
 export const listsCommand: CommandModule = {
   register(argv, setResult) {
     // Subcommands inherit these options (defining --config again in one would list -c twice in its help).
-    return argv.command('lists', 'show the loaded lists (vendor, entries, source, date) and the state of lists fetched by URL', (command) => registerListsUpdate(withListOptions(withConfigOption(command))
+    const text = commandText('lists');
+    return argv.command(text.command, text.describe, (command) => registerListsUpdate(withListOptions(withConfigOption(command))
       .command('test <name>', 'show every entry, in every list, that matches NAME', (sub) => sub
         .positional('name', { type: 'string', demandOption: true }),
       (args) => setResult(() => testName(args.name, args.config, listOverrides(args)))), setResult)

@@ -12,12 +12,14 @@ import { LazyQueryContext } from '../pipeline/query-context.js';
 import { answerText } from '../log/query-events.js';
 import { withConfigOption } from './common-options.js';
 import type { CommandModule } from './command-module.js';
+import { commandText } from './commands.js';
 import { ruleText } from '../lists/rule.js';
 import { readLineNote } from '../lists/entry-notes.js';
 
 export const queryCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('query <name>', 'show the answer NAME would get for a client, and why', (command) => withConfigOption(command)
+    const text = commandText('query');
+    return argv.command(text.command, text.describe, (command) => withConfigOption(command)
       .positional('name', { type: 'string', demandOption: true, describe: 'domain name to look up' })
       .option('client', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'client address asking' })
       .option('type', { alias: 't', type: 'string', requiresArg: true, default: 'A', describe: 'query type (A, AAAA, TXT, 65, ...)' })

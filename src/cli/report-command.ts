@@ -8,6 +8,7 @@ import { renderMarkdown } from '../report/render-markdown.js';
 import { renderText } from '../report/render-text.js';
 import { runReport } from '../report/run-report.js';
 import type { CommandModule } from './command-module.js';
+import { commandText } from './commands.js';
 
 const FORMATS = ['table', 'json', 'csv', 'markdown', 'list'] as const;
 type Format = typeof FORMATS[number];
@@ -31,7 +32,8 @@ interface ReportArgs {
 
 export const reportCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('report [files..]', 'summarise the sinkhole log: what each camera tried to reach, how often, what is new', (command) => command
+    const text = commandText('report');
+    return argv.command(text.command, text.describe, (command) => command
       .positional('files', { type: 'string', array: true, default: [], describe: 'log files (plain or gzip, any order), or - for standard input' })
       .option('since', { type: 'string', requiresArg: true, describe: 'from this time: 24h, 7d, today, 2026-12-01, 2026-12-01T08:00' })
       .option('until', { type: 'string', requiresArg: true, describe: 'up to this time (same forms)' })

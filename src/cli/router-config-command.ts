@@ -2,6 +2,7 @@ import { CamshimError } from '../errors.js';
 import { generateRouterConfig } from '../router-config/generate.js';
 import { DEFAULT_INTERFACE, TARGETS } from '../router-config/model.js';
 import type { CommandModule } from './command-module.js';
+import { commandText } from './commands.js';
 
 /**
  * `camshim router-config`: prints configuration for the router serving the camera VLAN. A bad
@@ -9,7 +10,8 @@ import type { CommandModule } from './command-module.js';
  */
 export const routerConfigCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('router-config', 'print DHCP, redirect and firewall configuration for the camera VLAN\'s router', (command) => command
+    const text = commandText('router-config');
+    return argv.command(text.command, text.describe, (command) => command
       .option('target', { type: 'string', requiresArg: true, demandOption: true, describe: `router to configure: ${TARGETS.join(', ')}` })
       .option('vlan', { type: 'string', array: true, requiresArg: true, demandOption: true, describe: 'camera VLAN as a CIDR; give it twice for dual stack (one IPv4, one IPv6)' })
       .option('camshim', { type: 'string', array: true, requiresArg: true, demandOption: true, describe: 'camshim\'s address inside the VLAN, one per VLAN family (the gateway or a service address beside it)' })

@@ -1,17 +1,46 @@
 import yargs, { type Argv } from 'yargs';
 import { CamshimError } from '../errors.js';
-import { checkCommand } from './check-command.js';
-import { listsCommand } from './lists-command.js';
-import { queryCommand } from './query-command.js';
-import { reportCommand } from './report-command.js';
-import { routerConfigCommand } from './router-config-command.js';
-import { serveCommand } from './serve-command.js';
+import type { CommandModule } from './command-module.js';
+import { COMMANDS, type CommandName } from './commands.js';
 import { VERSION } from '../version.js';
 
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+
+/**
+ * Each command's module, loaded only when that command runs (or when the command line names
+ * none, for help and suggestions): a daemon restart then loads the daemon's code and no other.
+ */
+const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
+  serve: async () => (await import('./serve-command.js')).serveCommand,
+  check: async () => (await import('./check-command.js')).checkCommand,
+  query: async () => (await import('./query-command.js')).queryCommand,
+  lists: async () => (await import('./lists-command.js')).listsCommand,
+  report: async () => (await import('./report-command.js')).reportCommand,
+  'router-config': async () => (await import('./router-config-command.js')).routerConfigCommand,
+};
+
+/**
+ * The command the command line names, when it starts with one (as every documented use does).
+ * Options before the command could take a command's name as their value, so then none is assumed.
+ */
+function namedCommand(args: readonly string[]): CommandName | undefined {
+  return COMMANDS.find((entry) => entry.name === args[0])?.name;
+}
+
+/**
+ * yargs lays out a command's whole help text after running its handler, in case the handler
+ * asks for it; no camshim handler does, and for `serve` that layout is a measurable part of the
+ * start. Skipped through yargs' internal usage object when it has the expected shape; help that
+ * is printed (--help, a usage error) is laid out when printed, as before.
+ */
+function skipHelpCache(parser: Argv): void {
+  const internals = parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = internals.getInternalMethods?.().getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
 
 /** Parses argv and runs one command; returns the exit code. Usage errors: one line on stderr, code 2. */
 export async function runCli(args: readonly string[]): Promise<number> {
@@ -31,7 +60,13 @@ export async function runCli(args: readonly string[]): Promise<number> {
       usageError = message ?? error?.message ?? 'invalid command line';
     })
     .exitProcess(false);
-  for (const command of [serveCommand, checkCommand, queryCommand, listsCommand, reportCommand, routerConfigCommand]) parser = command.register(parser, setResult);
+  const named = namedCommand(args);
+  for (const entry of COMMANDS) {
+    // The others are listed (help, suggestions) but cannot run: the command line names another.
+    if (named !== undefined && entry.name !== named) parser = parser.command(entry.command, entry.describe);
+    else parser = (await LOADERS[entry.name]()).register(parser, setResult);
+  }
+  skipHelpCache(parser);
   try {
     await parser.parseAsync();
   } catch (error) {

@@ -8,10 +8,10 @@ import { loadListSet } from '../lists/list-set.js';
 import { CamshimError, formatProblem } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
 import type { CommandModule } from './command-module.js';
+import { commandText } from './commands.js';
 import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
-import { dashboardSummary, daemonMetricsSource, startDaemonHttp, startPrimaryHttp } from '../http/serve-http.js';
 import type { HttpListener } from '../http/http-server.js';
 import { openLogOutput, stormOptions } from '../log/log-output.js';
 
@@ -21,7 +21,8 @@ import { openLogOutput, stormOptions } from '../log/log-output.js';
  */
 export const serveCommand: CommandModule = {
   register(argv, setResult) {
-    return argv.command('serve', 'run the DNS sinkhole (and NTP server) daemon', (command) => withListOptions(withConfigOption(command))
+    const text = commandText('serve');
+    return argv.command(text.command, text.describe, (command) => withListOptions(withConfigOption(command))
       .option('listen', { type: 'string', array: true, requiresArg: true, describe: 'address to listen on (repeatable); overrides dns.listen' })
       .option('dns-port', { type: 'string', requiresArg: true, describe: 'DNS port, 1-65535 (default 53)' })
       .option('ntp-port', { type: 'string', requiresArg: true, describe: 'NTP port, 1-65535 (default 123); 0: no NTP server' })
@@ -71,21 +72,28 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   process.on('SIGINT', () => request('SIGINT'));
   let daemon;
   let httpListener: HttpListener | undefined;
+  // /metrics and /healthz only when asked for: prom-client is loaded for them alone, while the daemon starts.
+  const httpModule = loaded.config.http.listen === undefined ? undefined : import('../http/serve-http.js');
+  // Awaited below; a start that fails before then must not leave its rejection unhandled.
+  httpModule?.catch(() => undefined);
   try {
     const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot }, stormOptions(loaded.config.log));
+    const http = httpModule === undefined ? undefined : await httpModule;
     // The dashboard adds up every logged decision itself, so it works whatever the log's level and destination.
-    const live = dashboardSummary(loaded.config.http, slot !== undefined);
+    const live = http?.dashboardSummary(loaded.config.http, slot !== undefined);
     daemon = await startDaemon({
       loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog: live?.tap(queryLog) ?? queryLog,
       logOutput: output.description,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
-    const source = daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
-    try {
-      httpListener = await startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined, live === undefined ? undefined : { live, baseDir: loaded.baseDir });
-    } catch (error) {
-      await daemon.close();
-      throw error;
+    if (http !== undefined) {
+      try {
+        const source = http.daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
+        httpListener = await http.startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined, live === undefined ? undefined : { live, baseDir: loaded.baseDir });
+      } catch (error) {
+        await daemon.close();
+        throw error;
+      }
     }
   } catch (error) {
     // One message on stderr (journald keeps it too); a stack only for errors we did not expect.
@@ -139,7 +147,7 @@ async function servePrimary(loaded: LoadedConfig, root: ReturnType<typeof create
   let httpListener: HttpListener | undefined;
   try {
     await loadListSet(loaded.config, { baseDir: loaded.baseDir });
-    httpListener = await startPrimaryHttp(loaded.config.http, workers, root.logger);
+    if (loaded.config.http.listen !== undefined) httpListener = await (await import('../http/serve-http.js')).startPrimaryHttp(loaded.config.http, workers, root.logger);
   } catch (error) {
     // Lists that cannot be built would fail in every worker, and a listener that cannot bind is asked for: say it once and exit.
     const message = error instanceof CamshimError ? error.message : (error as Error).stack ?? String(error);

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import pinoRoll from 'pino-roll';
 import type { LogConfig } from '../config/config-schema.js';
 import { CamshimError } from '../errors.js';
 import { DEFAULT_LOG_BUFFER_BYTES, type SonicBoomStream } from './destination.js';
@@ -49,6 +48,8 @@ export async function openLogOutput(log: LogConfig, baseDir: string, terminal: T
   const file = path.resolve(baseDir, log.file.path);
   let stream: SonicBoomStream;
   try {
+    // Loaded for a log file only: pino-roll brings date-fns, hundreds of modules a daemon logging to stdout never needs.
+    const { default: pinoRoll } = await import('pino-roll');
     stream = await pinoRoll({
       file,
       mkdir: true,

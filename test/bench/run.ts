@@ -2,7 +2,7 @@
  * `npm run bench`: camshim against dnsmasq and unbound (when installed), same lists, same
  * machine, same run. Loopback only; every load is bounded in time. Prints a table and writes
  * .cache/bench/results-<time>.json (and latest.json). Options:
- *   --rounds N (5)  --seconds S (3)  --quick (2 rounds of 2 s)  --phases a,b (small,big,memory,matcher,ntp,storm,workers,report)
+ *   --rounds N (5)  --seconds S (3)  --quick (2 rounds of 2 s)  --phases a,b (small,big,memory,matcher,ntp,storm,workers,report,startup)
  *   --big N (1000000 names)  --report-mb N (1000: the big log `camshim report` reads)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { formatReport } from './lib/report.js';
 import { installed, versionOf, type ServerKind } from './lib/servers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const ALL_PHASES = ['small', 'big', 'memory', 'matcher', 'ntp', 'storm', 'workers', 'report'];
+const ALL_PHASES = ['small', 'big', 'memory', 'matcher', 'ntp', 'storm', 'workers', 'report', 'startup'];
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   if (phases.has('storm')) { log('storm: one client flooding, one well-behaved'); results.storm = await stormPhase(context, data.camera); }
   if (phases.has('workers')) { log('workers: 1, 2, 4 (server and dnsperf share all cores)'); results.workers = await workersPhase(context, data.camera, [1, 2, 4]); }
   if (phases.has('report')) { log('camshim report on a generated log, beside jq | sort | uniq -c'); results.report = await reportPhase(context, Math.min(10_000, Math.max(20, Number(option('report-mb') ?? 1000))) * 1e6); }
+  if (phases.has('startup')) { log('start-up: spawn to first answer and idle RSS, beside bare node'); results.startup = await (await import('./lib/startup-phase.js')).startupPhase(context); }
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
