@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'CLIENTS_LIMIT'
   | 'HTTP_BIND'
   | 'DASHBOARD_BAD_PARAMETER'
+  | 'DASHBOARD_WORKERS_SILENT'
   | 'LOG_FILE_OPEN';
 
 export interface ErrorContext {

@@ -21,10 +21,65 @@ export interface DaemonStatusSource {
   identify(address: string): { readonly mac?: string | undefined; readonly name?: string | undefined } | undefined;
 }
 
+/** What the status endpoints read, from one daemon or gathered from a `--workers` cluster. */
+export interface StatusReader {
+  ntp(): NtpStatusBody | Promise<NtpStatusBody>;
+  lists(): Promise<ListStatusBody>;
+  upstream(): UpstreamStatusBody | Promise<UpstreamStatusBody>;
+  /** A client's MAC and name, when known. */
+  identify(address: string): { readonly mac?: string | undefined; readonly name?: string | undefined } | undefined;
+  /** With `--workers`: how many, and what did not reach the dashboard (added to the summary's answer). */
+  workers?(): WorkersFeedStatus;
+}
+
+export interface WorkersFeedStatus {
+  readonly count: number;
+  /** Decisions the workers counted but could not send (batch cap, IPC channel backed up). */
+  readonly droppedDecisions: number;
+  /** Messages that claimed to be the dashboard's and were not well formed, ignored. */
+  readonly malformedMessages: number;
+}
+
+/** The status endpoints of one daemon that serves DNS itself. */
+export function daemonStatusReader(source: DaemonStatusSource): StatusReader {
+  return {
+    ntp: () => ntpStatus(source),
+    lists: () => listStatus(source),
+    upstream: () => upstreamStatus(source),
+    identify: (address) => source.identify(address),
+  };
+}
+
+export type NtpStatusBody = { readonly enabled: false } | ({ readonly enabled: true } & Readonly<Record<string, unknown>>);
+
+export interface ListStatusBody {
+  readonly loadedAt: string;
+  readonly lists: readonly Readonly<Record<string, unknown>>[];
+  readonly errors: readonly string[];
+}
+
+export interface UpstreamRow {
+  readonly upstream: string;
+  readonly state: string;
+  readonly queries: number;
+  readonly answers: number;
+  readonly failures: number;
+  readonly timeouts: number;
+  readonly downs: number;
+}
+
+export interface UpstreamStatusBody {
+  readonly forwarded: number;
+  readonly servfail: number;
+  readonly cacheHits: number;
+  readonly cacheEntries: number;
+  readonly upstreams: readonly UpstreamRow[];
+}
+
 const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : { [key]: value } as Record<K, V>);
 
 /** `/dashboard/api/ntp`: the clock state and since when, and every client in the NTP server's table. */
-export function ntpStatus(source: DaemonStatusSource): Record<string, unknown> {
+export function ntpStatus(source: DaemonStatusSource): NtpStatusBody {
   const ntp = source.ntp();
   if (ntp === undefined) return { enabled: false };
   const { stats } = ntp;
@@ -43,7 +98,7 @@ export function ntpStatus(source: DaemonStatusSource): Record<string, unknown> {
 }
 
 /** `/dashboard/api/lists`: each loaded list, with a URL source's last refresh and last error from its state file. */
-export async function listStatus(source: DaemonStatusSource): Promise<Record<string, unknown>> {
+export async function listStatus(source: DaemonStatusSource): Promise<ListStatusBody> {
   const lists = source.lists();
   const { config, baseDir } = source.config();
   const remote = remoteSourcesOf(config, baseDir);
@@ -64,13 +119,14 @@ export async function listStatus(source: DaemonStatusSource): Promise<Record<str
 }
 
 /** `/dashboard/api/upstream`: each upstream's state and counters, and the forwarder's totals. */
-export function upstreamStatus(source: DaemonStatusSource): Record<string, unknown> {
+export function upstreamStatus(source: DaemonStatusSource): UpstreamStatusBody {
   const { upstreams, ...totals } = source.upstream() as { upstreams?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  const count = (value: unknown): number => (typeof value === 'number' ? value : 0);
   return {
-    forwarded: totals.forwarded, servfail: totals.servfail, cacheHits: totals.cacheHits, cacheEntries: totals.cacheEntries,
+    forwarded: count(totals.forwarded), servfail: count(totals.servfail), cacheHits: count(totals.cacheHits), cacheEntries: count(totals.cacheEntries),
     upstreams: Object.entries(upstreams ?? {}).map(([label, counters]) => ({
-      upstream: label, state: counters.state, queries: counters.queries, answers: counters.answers, failures: counters.failures,
-      timeouts: counters.timeouts, downs: counters.downs,
+      upstream: label, state: String(counters.state), queries: count(counters.queries), answers: count(counters.answers), failures: count(counters.failures),
+      timeouts: count(counters.timeouts), downs: count(counters.downs),
     })),
   };
 }

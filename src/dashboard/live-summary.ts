@@ -1,14 +1,12 @@
-import type { ListSet } from '../lists/list-set.js';
-import { answerText, ruleFields, type LoggedQuery } from '../log/query-events.js';
+import type { LoggedQuery } from '../log/query-events.js';
 import type { QueryLog } from '../log/query-log.js';
 import type { QueryRecord } from '../report/parse-event.js';
 import { ReportSummary, type ReportResult, type ResultOptions } from '../report/summary.js';
-import { typeName } from '../wire/constants.js';
+import { DecisionResolver, type DashboardDecision } from './decision.js';
 import { DASHBOARD_LIMITS, type DashboardLimits } from './limits.js';
+import { tapQueryLog } from './tap.js';
 import { Timeline, type TimelineSnapshot } from './timeline.js';
 
-/** A rule's list and text, per list set: a storm repeats the same few rules, so each is looked up once. */
-const RULE_CACHE_SIZE = 1024;
 /**
  * Decisions wait this long (ms) to be added up together, off the query's path (adding one up
  * costs a few microseconds, pushing it a few nanoseconds); a read adds up what waits first.
@@ -27,8 +25,7 @@ const MAX_HELD = 4096;
 export class LiveSummary {
   private readonly summary: ReportSummary;
   private readonly timeline: Timeline;
-  /** Weak: a reload's old list set is not kept alive by the dashboard. */
-  private readonly ruleCache = new WeakMap<ListSet, Map<number, { list: string | null; rule: string | null }>>();
+  private readonly resolver = new DecisionResolver();
 
   constructor(limits: DashboardLimits = DASHBOARD_LIMITS) {
     this.summary = new ReportSummary({ sinceMs: undefined, untilMs: undefined, client: undefined, domain: undefined }, limits.summary);
@@ -58,14 +55,21 @@ export class LiveSummary {
 
   /** Turned into the report's record (nothing of the decision is kept by reference). */
   private add(query: LoggedQuery): void {
-    const { list, rule } = this.ruleOf(query.lists, query.rule);
+    this.addDecision(this.resolver.resolve(query));
+  }
+
+  /**
+   * A decision already turned into text (a `--workers` worker's, received by the primary): added
+   * up at once, as it arrives in a batch off any query's path.
+   */
+  addDecision(decision: DashboardDecision): void {
     const record: QueryRecord = {
-      kind: 'query', event: query.kind, timeMs: query.timeMs, lastMs: query.timeMs, count: 1, client: query.client,
-      mac: undefined, host: undefined, name: query.name, type: typeName(query.qtype), group: query.group, list, rule,
-      answer: answerText(query.rcode, query.address),
+      kind: 'query', event: decision.kind, timeMs: decision.timeMs, lastMs: decision.timeMs, count: 1, client: decision.client,
+      mac: undefined, host: undefined, name: decision.name, type: decision.type, group: decision.group, list: decision.list, rule: decision.rule,
+      answer: decision.answer,
     };
     this.summary.add(record);
-    this.timeline.add(query.kind, query.client, query.name, list, rule, query.timeMs);
+    this.timeline.add(decision.kind, decision.client, decision.name, decision.list, decision.rule, decision.timeMs);
   }
 
   /**
@@ -73,19 +77,7 @@ export class LiveSummary {
    * log still writes only what its level lets through.
    */
   tap(log: QueryLog): QueryLog {
-    const record = (query: LoggedQuery): void => {
-      this.record(query);
-      if (log.enabled) log.record(query);
-    };
-    return {
-      enabled: true,
-      now: () => log.now(),
-      record,
-      identifyClients: (lookup) => log.identifyClients(lookup),
-      flush: () => log.flush(),
-      close: () => log.close(),
-      collapsed: () => log.collapsed(),
-    };
+    return tapQueryLog(log, (query) => { this.record(query); });
   }
 
   report(options: ResultOptions): ReportResult {
@@ -101,19 +93,5 @@ export class LiveSummary {
   get timelineSize(): Timeline['size'] {
     this.addHeld();
     return this.timeline.size;
-  }
-
-  private ruleOf(lists: ListSet, rule: number | undefined): { list: string | null; rule: string | null } {
-    if (rule === undefined) return { list: null, rule: null };
-    let rules = this.ruleCache.get(lists);
-    if (rules === undefined) { rules = new Map(); this.ruleCache.set(lists, rules); }
-    let fields = rules.get(rule);
-    if (fields === undefined) {
-      const { list, rule: text } = ruleFields(lists, rule);
-      fields = { list, rule: text };
-      if (rules.size >= RULE_CACHE_SIZE) rules.clear();
-      rules.set(rule, fields);
-    }
-    return fields;
   }
 }

@@ -2,7 +2,7 @@ import { CamshimError } from '../errors.js';
 import { parseTimeBound } from '../report/filters.js';
 import type { NameRow } from '../report/summary.js';
 import type { DashboardAssets } from './assets.js';
-import { listStatus, ntpStatus, upstreamStatus, type DaemonStatusSource } from './daemon-status.js';
+import type { StatusReader } from './daemon-status.js';
 import { DEFAULT_TOP, MAX_TOP } from './limits.js';
 import type { LiveSummary } from './live-summary.js';
 
@@ -36,7 +36,7 @@ const API_PREFIX = '/dashboard/api/';
  * The dashboard's paths: the page, its versioned files, and the JSON it reads (docs/dashboard-api.md).
  * Returns undefined for any other path. Read-only: GET and HEAD only (the listener refuses the rest).
  */
-export function dashboardRoutes(live: LiveSummary, status: DaemonStatusSource, assets: DashboardAssets, now: () => number = Date.now) {
+export function dashboardRoutes(live: LiveSummary, status: StatusReader, assets: DashboardAssets, now: () => number = Date.now) {
   const json = (value: unknown, statusCode = 200): PageReply => ({
     status: statusCode, headers: { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: `${JSON.stringify(value)}\n`,
   });
@@ -50,9 +50,9 @@ export function dashboardRoutes(live: LiveSummary, status: DaemonStatusSource, a
         clients: snapshot.clients.map((client) => ({ client: client.client, ...who(status, client.client), points: client.points })),
       });
     },
-    ntp: () => json(ntpStatus(status)),
-    lists: async () => json(await listStatus(status)),
-    upstream: () => json(upstreamStatus(status)),
+    ntp: async () => json(await status.ntp()),
+    lists: async () => json(await status.lists()),
+    upstream: async () => json(await status.upstream()),
   };
   return async (path: string, query: URLSearchParams): Promise<PageReply | undefined> => {
     if (path === '/' || path === '/dashboard') return { status: 302, headers: { ...SECURITY_HEADERS, location: '/dashboard/', 'cache-control': 'no-store' }, body: '' };
@@ -71,6 +71,8 @@ export function dashboardRoutes(live: LiveSummary, status: DaemonStatusSource, a
       try {
         return await handler(query);
       } catch (error) {
+        // No worker answered in time (all restarting, or stopping): worth asking again.
+        if (error instanceof CamshimError && error.code === 'DASHBOARD_WORKERS_SILENT') return json({ error: error.message, code: error.code }, 503);
         // A bad parameter is the caller's to fix; the message names it.
         if (error instanceof CamshimError) return json({ error: error.message, code: error.code }, 400);
         throw error;
@@ -92,12 +94,12 @@ function timeParameter(query: URLSearchParams, name: string, nowMs: number): num
 }
 
 /** A client's MAC and name from the client directory, as the log's `mac` and `host`. */
-function who(status: DaemonStatusSource, client: string): { mac?: string; host?: string } {
+function who(status: StatusReader, client: string): { mac?: string; host?: string } {
   const known = status.identify(client);
   return { ...(known?.mac === undefined ? {} : { mac: known.mac }), ...(known?.name === undefined ? {} : { host: known.name }) };
 }
 
-function summary(live: LiveSummary, status: DaemonStatusSource, query: URLSearchParams, nowMs: number): Record<string, unknown> {
+function summary(live: LiveSummary, status: StatusReader, query: URLSearchParams, nowMs: number): Record<string, unknown> {
   const topText = query.get('top');
   const top = topText === null ? DEFAULT_TOP : Number(topText);
   if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) throw new CamshimError('DASHBOARD_BAD_PARAMETER', `top: expected a whole number from 1 to ${MAX_TOP}, got ${JSON.stringify(topText)}`);
@@ -125,5 +127,6 @@ function summary(live: LiveSummary, status: DaemonStatusSource, query: URLSearch
       sinkholed: (fresh ?? all).sinkholed.map(row),
       unlisted: (fresh ?? all).unlisted.map(row),
     },
+    ...(status.workers === undefined ? {} : { workers: status.workers() }),
   };
 }

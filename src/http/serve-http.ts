@@ -7,7 +7,7 @@ import { clusterHealth, daemonHealth } from './health.js';
 import { startHttpListener, type HttpListener } from './http-server.js';
 import { registerDaemonMetrics, type MetricsSource } from './metrics.js';
 import { loadDashboardAssets } from '../dashboard/assets.js';
-import type { DaemonStatusSource } from '../dashboard/daemon-status.js';
+import { daemonStatusReader, type DaemonStatusSource } from '../dashboard/daemon-status.js';
 import { LiveSummary } from '../dashboard/live-summary.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 
@@ -64,7 +64,7 @@ export async function startDaemonHttp(
   return startHttpListener(http.listen, http.allow, {
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     health: () => daemonHealth(daemon.sockets.length, daemon.handler.state.lists),
-    ...(dashboard === undefined ? {} : { page: dashboardRoutes(dashboard.live, daemonStatusSource(daemon, dashboard), loadDashboardAssets()) }),
+    ...(dashboard === undefined ? {} : { page: dashboardRoutes(dashboard.live, daemonStatusReader(daemonStatusSource(daemon, dashboard)), loadDashboardAssets()) }),
   }, logger);
 }
 

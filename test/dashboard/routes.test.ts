@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { loadDashboardAssets } from '../../src/dashboard/assets.js';
-import type { DaemonStatusSource } from '../../src/dashboard/daemon-status.js';
+import { daemonStatusReader, type DaemonStatusSource } from '../../src/dashboard/daemon-status.js';
 import { LiveSummary } from '../../src/dashboard/live-summary.js';
 import { CONTENT_SECURITY_POLICY, dashboardRoutes } from '../../src/dashboard/routes.js';
 import type { ListSet } from '../../src/lists/list-set.js';
@@ -35,7 +35,7 @@ async function setUp(): Promise<{ page: ReturnType<typeof dashboardRoutes>; live
     identify: (address) => (address === '10.0.0.7' ? { mac: 'aa:bb:cc:dd:ee:ff', name: '<cam>' } : undefined),
   };
   const live = new LiveSummary();
-  return { page: dashboardRoutes(live, status, loadDashboardAssets(), () => NOW), live };
+  return { page: dashboardRoutes(live, daemonStatusReader(status), loadDashboardAssets(), () => NOW), live };
 }
 
 const body = (reply: { body: string | Buffer } | undefined): Record<string, unknown> => JSON.parse(String(reply!.body)) as Record<string, unknown>;
