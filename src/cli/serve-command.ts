@@ -80,15 +80,18 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
     const queryLog = root.queryLog(logger, slot === undefined ? {} : { worker: slot }, stormOptions(loaded.config.log));
     const http = httpModule === undefined ? undefined : await httpModule;
     // The dashboard adds up every logged decision itself, so it works whatever the log's level and destination.
+    // A worker sends its decisions to the primary, which serves the one dashboard.
     const live = http?.dashboardSummary(loaded.config.http, slot !== undefined);
+    const feed = slot === undefined ? undefined : http?.workerDashboardFeed(loaded.config.http, slot);
     daemon = await startDaemon({
-      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog: live?.tap(queryLog) ?? queryLog,
+      loaded, reloadConfig: () => loadConfig(configFile, overrides, loadOptions), logger, queryLog: (live ?? feed)?.tap(queryLog) ?? queryLog,
       logOutput: output.description,
       ...(slot === undefined ? {} : { worker: { slot } }),
     });
     if (http !== undefined) {
       try {
         const source = http.daemonMetricsSource(daemon, { dropped: () => root.dropped(), collapsed: () => queryLog.collapsed() });
+        feed?.serve(daemon, loaded);
         httpListener = await http.startDaemonHttp(loaded.config.http, daemon, source, logger, slot !== undefined, live === undefined ? undefined : { live, baseDir: loaded.baseDir });
       } catch (error) {
         await daemon.close();

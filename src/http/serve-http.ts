@@ -7,9 +7,11 @@ import { clusterHealth, daemonHealth } from './health.js';
 import { startHttpListener, type HttpListener } from './http-server.js';
 import { registerDaemonMetrics, type MetricsSource } from './metrics.js';
 import { loadDashboardAssets } from '../dashboard/assets.js';
-import { daemonStatusReader, type DaemonStatusSource } from '../dashboard/daemon-status.js';
+import { ClusterDashboard, clusterPrimaryChannel } from '../dashboard/cluster-dashboard.js';
+import { daemonStatusReader, type DaemonStatusSource, type StatusReader } from '../dashboard/daemon-status.js';
 import { LiveSummary } from '../dashboard/live-summary.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
+import { answerStatusRequests, processChannel, WorkerFeed } from '../dashboard/worker-feed.js';
 
 /** The daemon's metrics source: its live counters, read at scrape time. */
 export function daemonMetricsSource(daemon: Daemon, log: { dropped(): number; collapsed(): number }): MetricsSource {
@@ -29,11 +31,30 @@ export function daemonMetricsSource(daemon: Daemon, log: { dropped(): number; co
 
 /**
  * The dashboard's summary, for a process that serves the HTTP listener and DNS itself (not a
- * `--workers` cluster: there the listener is the primary's, and the queries the workers'). The
- * caller feeds it from the sinkhole log (`live.tap(queryLog)`) before the daemon starts.
+ * `--workers` worker: see workerDashboardFeed). The caller feeds it from the sinkhole log
+ * (`live.tap(queryLog)`) before the daemon starts.
  */
 export function dashboardSummary(http: HttpConfig, worker: boolean): LiveSummary | undefined {
   return http.listen === undefined || worker ? undefined : new LiveSummary();
+}
+
+/**
+ * A `--workers` worker's part of the dashboard the primary serves: its decisions, tapped from the
+ * sinkhole log before the daemon starts and sent to the primary in batches, and (once the daemon
+ * is up: `serve`) its answers to the primary's status requests.
+ */
+export function workerDashboardFeed(http: HttpConfig, slot: number): { tap: WorkerFeed['tap']; serve(daemon: Daemon, loaded: { readonly baseDir: string }): void } | undefined {
+  const channel = processChannel();
+  if (http.listen === undefined || channel === undefined) return undefined;
+  let status: StatusReader | undefined;
+  const feed = new WorkerFeed(channel, (address) => status?.identify(address));
+  return {
+    tap: (log) => feed.tap(log),
+    serve: (daemon, loaded) => {
+      status = daemonStatusReader(daemonStatusSource(daemon, loaded));
+      answerStatusRequests(channel, slot, status);
+    },
+  };
 }
 
 /** What the dashboard reads from the daemon besides queries. */
@@ -68,15 +89,17 @@ export async function startDaemonHttp(
   }, logger);
 }
 
-/** The `--workers` primary: the listener, with every worker's figures summed and the workers' readiness as health. */
+/**
+ * The `--workers` primary: the listener, with every worker's figures summed and the workers'
+ * readiness as health, and the dashboard drawn from the decisions every worker sends.
+ */
 export async function startPrimaryHttp(http: HttpConfig, workers: { readonly count: number; readonly serving: number; readonly listProblems: readonly string[] }, logger: Logger): Promise<HttpListener | undefined> {
   if (http.listen === undefined) return undefined;
+  // Listening before any worker is forked: their first batches find it in place.
+  const dashboard = new ClusterDashboard(clusterPrimaryChannel(), { workers: workers.count });
   return startHttpListener(http.listen, http.allow, {
     metrics: clusterMetricsReader(),
     health: () => clusterHealth(workers.serving, workers.count, workers.listProblems),
-    // Each worker sees only the queries the kernel hands it: no one process could draw the page.
-    page: (path) => Promise.resolve(path === '/dashboard' || path.startsWith('/dashboard/')
-      ? { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: 'the dashboard is served with dns.workers 1 only: each worker sees only its own queries\n' }
-      : undefined),
+    page: dashboardRoutes(dashboard.live, dashboard.reader(), loadDashboardAssets()),
   }, logger);
 }
