@@ -96,6 +96,7 @@ export const DAEMON_EVENTS = {
   'listen-none': 'no DNS address to serve yet',
   'http-listen': 'the /metrics and /healthz server is listening',
   'metrics-error': 'the metrics could not be read for a /metrics request',
+  'dashboard-error': 'a dashboard request could not be answered (500)',
   clients: 'a problem reading the client directory (lease file, clients: map)',
   'list-refresh': 'a remote list was fetched: changed, unchanged or failed',
   'log-dropped': 'log lines were dropped while the log destination did not read',

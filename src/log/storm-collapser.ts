@@ -21,6 +21,9 @@ export interface StormTimers {
 
 const INITIAL_WINDOWS = 256;
 const KIND_CODES: Readonly<Record<LoggedQuery['kind'], number>> = { sinkhole: 1, redirect: 2, unlisted: 3 };
+/** The second hash's constants (a multiplicative string hash; any odd multiplier unrelated to FNV's). */
+const CHECK_OFFSET = 0x2545f491;
+const CHECK_PRIME = 0x9e3779b1 | 0;
 
 /**
  * Collapses a storm of identical queries into two lines: the first query when it comes, and one
@@ -40,8 +43,16 @@ const KIND_CODES: Readonly<Record<LoggedQuery['kind'], number>> = { sinkhole: 1,
 export class StormCollapser {
   /** Windows allocated (grows by doubling up to maxWindows). */
   private capacity = 0;
-  private first: (LoggedQuery | undefined)[] = [];
+  /**
+   * A window's first repeat, the query its storm line describes (same client, name, type and
+   * answer as the first). Kept only once a window has a repeat: under a flood of names each
+   * asked once, holding every first query for a window's length made it survive the young
+   * generation, and every scavenge copied thousands of them (a longer pause on every one).
+   */
+  private repeat: (LoggedQuery | undefined)[] = [];
   private keyHash = new Int32Array(0);
+  /** A second, independent hash of the key: with the first, 64 bits tell keys apart without holding their strings. */
+  private keyCheck = new Int32Array(0);
   private openedMs = new Float64Array(0);
   private count = new Float64Array(0);
   private firstMs = new Float64Array(0);
@@ -69,6 +80,9 @@ export class StormCollapser {
   /** The last client's running hash: most records come from the client before them. */
   private lastClient = '';
   private lastClientHash = 0;
+  private lastClientCheck = 0;
+  /** The second hash `hashOf` computed last. */
+  private checkHash = 0;
 
   constructor(
     private readonly options: StormOptions,
@@ -85,11 +99,12 @@ export class StormCollapser {
   record(query: LoggedQuery): void {
     if (this.options.windowMs <= 0) { this.writeLine(query); return; }
     const hash = this.hashOf(query);
+    const check = this.checkHash;
     if (this.capacity > 0) {
-      const window = this.find(query, hash);
+      const window = this.find(hash, check);
       if (window >= 0) {
         if (query.timeMs - this.openedMs[window]! < this.options.windowMs) {
-          if (this.count[window] === 0) this.firstMs[window] = query.timeMs;
+          if (this.count[window] === 0) { this.firstMs[window] = query.timeMs; this.repeat[window] = query; }
           this.count[window]!++;
           this.lastMs[window] = query.timeMs;
           return;
@@ -99,7 +114,7 @@ export class StormCollapser {
       }
     }
     if (this.openCount >= this.options.maxWindows) this.closeOldest();
-    this.open(query, hash);
+    this.open(query.timeMs, hash, check);
     this.writeLine(query);
     this.arm();
   }
@@ -126,40 +141,50 @@ export class StormCollapser {
     if (this.timer !== undefined) { this.timers.clearTimeout(this.timer); this.timer = undefined; }
   }
 
-  /** A key hash of (client, name, type, kind); never 0 (an empty slot). */
+  /**
+   * Two hashes of (client, name, type, kind) in one pass: FNV-1a (returned; never 0, an empty
+   * slot) and a multiplicative hash with other constants (left in `checkHash`). A window is found
+   * when both match: two different keys agreeing on 64 bits is too rare to count.
+   */
   private hashOf(query: LoggedQuery): number {
     if (query.client !== this.lastClient) {
       this.lastClient = query.client;
       this.lastClientHash = runningHashText(query.client, 0, query.client.length);
+      let check = CHECK_OFFSET;
+      for (let index = 0; index < query.client.length; index++) check = Math.imul(check + query.client.charCodeAt(index), CHECK_PRIME);
+      this.lastClientCheck = check;
     }
-    let hash = this.lastClientHash;
-    hash = Math.imul(hash ^ 0x2f, FNV_PRIME);
+    let hash = Math.imul(this.lastClientHash ^ 0x2f, FNV_PRIME);
+    let check = Math.imul(this.lastClientCheck + 0x2f, CHECK_PRIME);
     const name = query.name;
-    for (let index = name.length - 1; index >= 0; index--) hash = Math.imul(hash ^ name.charCodeAt(index), FNV_PRIME);
-    hash = Math.imul(hash ^ query.qtype, FNV_PRIME);
-    hash = Math.imul(hash ^ KIND_CODES[query.kind], FNV_PRIME);
+    for (let index = name.length - 1; index >= 0; index--) {
+      const code = name.charCodeAt(index);
+      hash = Math.imul(hash ^ code, FNV_PRIME);
+      check = Math.imul(check + code, CHECK_PRIME);
+    }
+    const tail = query.qtype * 4 + KIND_CODES[query.kind];
+    hash = Math.imul(hash ^ tail, FNV_PRIME);
+    this.checkHash = finishHash(Math.imul(check + tail, CHECK_PRIME)) | 0;
     return finishHash(hash) | 1;
   }
 
-  /** The open window of this query's key, or -1. */
-  private find(query: LoggedQuery, hash: number): number {
+  /** The open window of this key, or -1. */
+  private find(hash: number, check: number): number {
     const mask = this.slotMask;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const stored = this.slotHash[slot]!;
       if (stored === 0) return -1;
-      if (stored !== hash) continue;
-      const window = this.slotWindow[slot]!;
-      const other = this.first[window]!;
-      if (other.name === query.name && other.client === query.client && other.qtype === query.qtype && other.kind === query.kind) return window;
+      if (stored === hash && this.keyCheck[this.slotWindow[slot]!] === check) return this.slotWindow[slot]!;
     }
   }
 
-  private open(query: LoggedQuery, hash: number): void {
+  private open(timeMs: number, hash: number, check: number): void {
     if (this.free.length === 0) this.grow();
     const window = this.free.pop()!;
-    this.first[window] = query;
+    this.repeat[window] = undefined;
     this.keyHash[window] = hash;
-    this.openedMs[window] = query.timeMs;
+    this.keyCheck[window] = check;
+    this.openedMs[window] = timeMs;
     this.count[window] = 0;
     this.firstMs[window] = 0;
     this.lastMs[window] = 0;
@@ -178,11 +203,11 @@ export class StormCollapser {
     this.removeSlot(this.slotOf[window]!);
     this.slotOf[window] = -1;
     this.openCount--;
-    const query = this.first[window]!;
+    const query = this.repeat[window];
     const count = this.count[window]!;
-    this.first[window] = undefined;
+    this.repeat[window] = undefined;
     this.free.push(window);
-    if (count > 0) this.writeSummary({ query, count, firstMs: this.firstMs[window]!, lastMs: this.lastMs[window]!, closedMs: this.clock() });
+    if (query !== undefined) this.writeSummary({ query, count, firstMs: this.firstMs[window]!, lastMs: this.lastMs[window]!, closedMs: this.clock() });
   }
 
   private closeOldest(): void {
@@ -227,13 +252,14 @@ export class StormCollapser {
       return grown;
     };
     this.keyHash = widen(this.keyHash, (length) => new Int32Array(length));
+    this.keyCheck = widen(this.keyCheck, (length) => new Int32Array(length));
     this.openedMs = widen(this.openedMs, (length) => new Float64Array(length));
     this.count = widen(this.count, (length) => new Float64Array(length));
     this.firstMs = widen(this.firstMs, (length) => new Float64Array(length));
     this.lastMs = widen(this.lastMs, (length) => new Float64Array(length));
     this.generation = widen(this.generation, (length) => new Float64Array(length));
     const slotOf = new Int32Array(capacity).fill(-1);
-    this.first.length = capacity;
+    this.repeat.length = capacity;
     this.capacity = capacity;
     for (let window = capacity - 1; window >= old; window--) this.free.push(window);
     let slots = 1;

@@ -23,13 +23,13 @@ const DYNAMIC_EVENTS: Record<string, readonly string[]> = {
   'answer.kind': DEBUG_QUERY_EVENT_NAMES,
 };
 
-/** The `event:` fields of object literals in src/ (type annotations such as `on(event: 'drop')` are not). src/report reads logs and writes none. */
+/** The `event:` fields of object literals in src/ (type annotations such as `on(event: 'drop')` are not). src/report reads logs and writes none; src/dashboard adds decisions up for its page and writes none. */
 function eventsInSource(): { literal: Map<string, string>; dynamic: Map<string, string> } {
   const literal = new Map<string, string>();
   const dynamic = new Map<string, string>();
   const srcDir = path.join(PROJECT_ROOT, 'src');
   for (const file of readdirSync(srcDir, { recursive: true, encoding: 'utf8' })) {
-    if (!file.endsWith('.ts') || file.endsWith('.d.ts') || file.startsWith(`report${path.sep}`)) continue;
+    if (!file.endsWith('.ts') || file.endsWith('.d.ts') || file.startsWith(`report${path.sep}`) || file.startsWith(`dashboard${path.sep}`)) continue;
     const text = readFileSync(path.join(srcDir, file), 'utf8');
     for (const match of text.matchAll(/(?:^|[{,])[ \t]*event: '([^']+)'/gm)) literal.set(match[1]!, file);
     for (const match of text.matchAll(/(?:^|[{,])[ \t]*event: ([A-Za-z_][\w.]*)\s*[,}]/gm)) dynamic.set(match[1]!, file);
