@@ -26,9 +26,10 @@ const CHECK_OFFSET = 0x2545f491;
 const CHECK_PRIME = 0x9e3779b1 | 0;
 
 /**
- * Collapses a storm of identical queries into two lines: the first query when it comes, and one
- * summary of its repeats when its window closes. A camera retrying every second costs two lines
- * a minute instead of sixty, and no occurrence is lost from the counts. Memory is bounded: at
+ * Collapses a storm of identical queries: the first query gets its line when it comes, and its
+ * repeats one summary per window, written when the window closes; while the storm goes on, each
+ * next window counts on with no first line of its own. A camera retrying every second costs one
+ * line a minute instead of sixty, and no occurrence is lost from the counts. Memory is bounded: at
  * most `maxWindows` windows are open (keys come from the socket's client address and the decoded
  * question, never more than one window per distinct query), and the oldest is closed early when
  * the table is full.
@@ -109,8 +110,19 @@ export class StormCollapser {
           this.lastMs[window] = query.timeMs;
           return;
         }
-        // Its window has run out: close it (writing its repeats), and this query opens the next.
+        // Its window has run out: close it, writing its repeats. A storm that goes on continues
+        // in the next window without a line of its own: this query is that window's first repeat.
+        const stormed = this.repeat[window] !== undefined;
         this.close(window);
+        if (stormed) {
+          const next = this.open(query.timeMs, hash, check);
+          this.count[next] = 1;
+          this.firstMs[next] = query.timeMs;
+          this.lastMs[next] = query.timeMs;
+          this.repeat[next] = query;
+          this.arm();
+          return;
+        }
       }
     }
     if (this.openCount >= this.options.maxWindows) this.closeOldest();
@@ -119,14 +131,24 @@ export class StormCollapser {
     this.arm();
   }
 
-  /** Closes every window whose time is up at `nowMs` (the timer calls this with the clock's time). */
+  /**
+   * Closes every window whose time is up at `nowMs` (the timer calls this with the clock's time).
+   * One that had repeats is followed by a quiet window for the same query, opened now: if the
+   * storm goes on, its next queries are counted there with no first line again. Nobody asked in
+   * between (a query would have closed the window itself), so nothing falls between the two.
+   */
   sweep(nowMs: number): void {
     while (this.queueLength > 0) {
       const window = this.queueWindow[this.queueHead]!;
       const current = this.isCurrent(window, this.queueGeneration[this.queueHead]!);
       if (current && nowMs - this.openedMs[window]! < this.options.windowMs) break;
       this.dequeue();
-      if (current) this.close(window);
+      if (!current) continue;
+      const stormed = this.repeat[window] !== undefined;
+      const hash = this.keyHash[window]!;
+      const check = this.keyCheck[window]!;
+      this.close(window);
+      if (stormed) this.open(nowMs, hash, check);
     }
   }
 
@@ -178,7 +200,8 @@ export class StormCollapser {
     }
   }
 
-  private open(timeMs: number, hash: number, check: number): void {
+  /** Opens a window with no repeats yet; returns its number. */
+  private open(timeMs: number, hash: number, check: number): number {
     if (this.free.length === 0) this.grow();
     const window = this.free.pop()!;
     this.repeat[window] = undefined;
@@ -197,6 +220,7 @@ export class StormCollapser {
     this.slotOf[window] = slot;
     this.enqueue(window, this.opened);
     this.openCount++;
+    return window;
   }
 
   private close(window: number): void {

@@ -29,16 +29,32 @@ function setup(windowMs = 60_000, maxWindows = 100) {
 }
 
 describe('storm collapsing', () => {
-  test('a camera retrying every second: one line for the first query, one summary per window, every query counted', () => {
+  test('a camera retrying every second: one line for its first query, then one summary per window, every query counted', () => {
     const { collapser, lines, storms } = setup();
     for (let second = 0; second < 150; second++) collapser.record(query('10.0.0.2', 'cloud.example', second * 1000));
-    // Windows open at 0 s, 60 s and 120 s: three lines; the first two windows closed with 59 repeats each.
-    assert.deepEqual(lines.map((line) => line.timeMs), [0, 60_000, 120_000]);
-    assert.deepEqual(storms.map((storm) => [storm.count, storm.firstMs, storm.lastMs]), [[59, 1000, 59_000], [59, 61_000, 119_000]]);
+    // The window opened at 0 s ends at 60 s: its 59 repeats are written, and the storm goes on in
+    // the next window (60 s to 120 s, then 120 s on) with no first line again.
+    assert.deepEqual(lines.map((line) => line.timeMs), [0]);
+    assert.deepEqual(storms.map((storm) => [storm.count, storm.firstMs, storm.lastMs]), [[59, 1000, 59_000], [60, 60_000, 119_000]]);
     collapser.flush();
-    assert.deepEqual(storms.map((storm) => storm.count), [59, 59, 29]);
+    assert.deepEqual(storms.map((storm) => storm.count), [59, 60, 30]);
     assert.equal(lines.length + storms.reduce((sum, storm) => sum + storm.count, 0), 150, 'no query lost from the counts');
     assert.equal(collapser.openWindows, 0);
+  });
+
+  test('a storm that stops: its window closes, a quiet one follows, and a query after that gets its own line', () => {
+    const { collapser, lines, storms, timers, setNow } = setup(60_000);
+    for (let second = 0; second < 10; second++) collapser.record(query('10.0.0.2', 'cloud.example', second * 1000));
+    setNow(61_000);
+    timers.fire();
+    assert.deepEqual(storms.map((storm) => storm.count), [9], 'the repeats written at the window\'s end');
+    assert.equal(collapser.openWindows, 1, 'a quiet window follows, in case the storm goes on');
+    setNow(125_000);
+    timers.fire();
+    assert.equal(storms.length, 1, 'the quiet window had no queries: nothing written');
+    assert.equal(collapser.openWindows, 0);
+    collapser.record(query('10.0.0.2', 'cloud.example', 130_000));
+    assert.deepEqual(lines.map((line) => line.timeMs), [0, 130_000]);
   });
 
   test('client, name, type and answer kind each make a window of their own', () => {
@@ -64,6 +80,10 @@ describe('storm collapsing', () => {
     setNow(61_000);
     timers.fire();
     assert.deepEqual(storms.map((storm) => storm.count), [1]);
+    assert.equal(timers.pending(), 1, 'the quiet window that follows a storm keeps the timer');
+    setNow(122_000);
+    timers.fire();
+    assert.equal(storms.length, 1);
     assert.equal(timers.pending(), 0, 'no timer while nothing is open');
   });
 
@@ -87,7 +107,8 @@ describe('storm collapsing', () => {
   for (const [maxWindows, names] of [[40, 60], [700, 2000]] as const) test(`windows reused under churn (at most ${maxWindows} open, ${names} names): lines and summaries equal a plain model of the rules, query for query`, () => {
     // The model: one entry per (client, name, type, kind), opened in order; the oldest open one
     // closes first when the table is full; a run-out window closes when its key comes again or
-    // when a sweep passes its end.
+    // when a sweep passes its end, and one that had repeats is followed by the next window of
+    // the storm (counting the query that came, or empty after a sweep) with no line.
     interface ModelWindow { key: string; first: LoggedQuery; openedMs: number; count: number; firstMs: number; lastMs: number }
     const windowMs = 1000;
     const random = seededRandom(11);
@@ -105,7 +126,11 @@ describe('storm collapsing', () => {
       setNow(time);
       if (random() < 0.002) {
         collapser.sweep(time);
-        for (const window of [...model.open]) if (time - window.openedMs >= windowMs) closeModel(window);
+        for (const window of [...model.open]) {
+          if (time - window.openedMs < windowMs) continue;
+          closeModel(window);
+          if (window.count > 0) model.open.push({ key: window.key, first: window.first, openedMs: time, count: 0, firstMs: 0, lastMs: 0 });
+        }
         continue;
       }
       const q = query(`10.0.0.${1 + Math.floor(random() * 3)}`, `n${Math.floor(random() * names)}.example`, time,
@@ -120,7 +145,13 @@ describe('storm collapsing', () => {
         open.lastMs = time;
         continue;
       }
-      if (open !== undefined) closeModel(open);
+      if (open !== undefined) {
+        closeModel(open);
+        if (open.count > 0) {
+          model.open.push({ key, first: q, openedMs: time, count: 1, firstMs: time, lastMs: time });
+          continue;
+        }
+      }
       if (model.open.length >= maxWindows) closeModel(model.open[0]!);
       model.open.push({ key, first: q, openedMs: time, count: 0, firstMs: 0, lastMs: 0 });
       model.lines.push(q);

@@ -106,12 +106,12 @@ export function formatReport(results: Record<string, unknown>): string {
   if (fixed) {
     targets.push({ text: `${fixed.variant}: the well-behaved p99 does not rise (≤ 1.5× alone, same run)`, value: x(fixed.p99VsAlone), met: fixed.p99VsAlone <= 1.5 });
     if (fixed.stormLogLines !== undefined && fixed.stormWindows !== undefined) {
-      targets.push({ text: `${fixed.variant}: ≤ 2 log lines per window for the storming name`, value: `${fixed.stormLogLines} in ${fixed.stormWindows}`, met: fixed.stormLogLines <= 2 * fixed.stormWindows });
+      targets.push({ text: `${fixed.variant}: ≤ 1 log line per window for the storming name, beside its first query's`, value: `${fixed.stormLogLines} in ${fixed.stormWindows}`, met: fixed.stormLogLines <= fixed.stormWindows + 1 });
     }
   }
   const unlimited = storm?.find((row) => row.variant === 'storm, no rate limit');
   if (unlimited?.stormLogLines !== undefined && unlimited.stormWindows !== undefined) {
-    targets.push({ text: 'storm: ≤ 2 log lines per window for the storming name (no rate limit)', value: `${unlimited.stormLogLines} in ${unlimited.stormWindows}`, met: unlimited.stormLogLines <= 2 * unlimited.stormWindows });
+    targets.push({ text: 'storm: ≤ 1 log line per window for the storming name, beside its first query\'s (no rate limit)', value: `${unlimited.stormLogLines} in ${unlimited.stormWindows}`, met: unlimited.stormLogLines <= unlimited.stormWindows + 1 });
   }
   if (reportBench?.speedup !== undefined) targets.push({ text: 'camshim report ≥ 2× faster than jq \\| sort \\| uniq -c on the big log', value: x(reportBench.speedup), met: reportBench.speedup >= 2 });
   if (reportBench) targets.push({ text: 'camshim report peak RSS on the big log within 50 MB of the 10 MB log', value: `${reportBench.rssGrowthMb >= 0 ? '+' : ''}${reportBench.rssGrowthMb} MB`, met: reportBench.rssGrowthMb <= 50 });

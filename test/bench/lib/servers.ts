@@ -33,6 +33,8 @@ export interface ServerSpec {
   readonly workers?: number;
   readonly cacheDir?: string;
   readonly rateLimit?: { ratePerSecond: number; burst: number; overLimit: 'refuse' | 'drop' };
+  /** camshim only: log.stormWindowSeconds (default: camshim's own). */
+  readonly stormWindowSeconds?: number;
   /** camshim only: an empty list (the baseline for memory). */
   readonly emptyList?: boolean;
 }
@@ -94,7 +96,7 @@ async function camshimArgs(spec: ServerSpec): Promise<string[]> {
     'defaultGroup: { lists: ["*"], unlisted: nxdomain }',
     'ntp: { enabled: false }',
     // info: every sinkhole/unlisted answer is logged, as on a router.
-    'log: { level: info }',
+    spec.stormWindowSeconds === undefined ? 'log: { level: info }' : `log: { level: info, stormWindowSeconds: ${spec.stormWindowSeconds} }`,
   ];
   await writeFile(config, `${lines.join('\n')}\n`);
   return [
