@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { VERSION } from '../version.js';
 
-/** The page's files, shipped in the package beside the compiled code (dist/src/dashboard -> src/dashboard/assets). */
-export const ASSETS_DIR = new URL('../../../src/dashboard/assets/', import.meta.url);
+/** The page's files, beside the compiled code (`npm run build` copies src/dashboard/assets to dist/src/dashboard/assets). */
+export const ASSETS_DIR = new URL('./assets/', import.meta.url);
 
 const TYPES: Readonly<Record<string, string>> = {
   'dashboard.js': 'text/javascript; charset=utf-8',

@@ -22,7 +22,7 @@ test('npm pack + npm install -g installs a copy whose camshim check runs', { tim
     const [info] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
     assert.ok(info !== undefined);
     const files = new Set(info.files.map((f) => f.path));
-    for (const needed of ['dist/src/main.js', 'systemd/camshim.service', 'README.md', 'camshim.schema.json', 'docs/camera-vlan.yaml', 'package.json']) {
+    for (const needed of ['dist/src/main.js', 'dist/src/dashboard/assets/dashboard.html', 'dist/src/dashboard/assets/dashboard.js', 'systemd/camshim.service', 'README.md', 'camshim.schema.json', 'docs/camera-vlan.yaml', 'package.json']) {
       assert.ok(files.has(needed), `the package holds ${needed}`);
     }
     assert.ok([...files].some((f) => f.startsWith('lists/')), 'the package holds the bundled lists');
