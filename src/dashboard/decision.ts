@@ -1,25 +1,15 @@
 import type { ListSet } from '../lists/list-set.js';
 import { answerText, ruleFields, type LoggedKind, type LoggedQuery } from '../log/query-events.js';
+import type { QueryRecord } from '../report/parse-event.js';
 import { typeName } from '../wire/constants.js';
 
 /**
- * One logged decision as the dashboard counts it: plain text and numbers, no reference to the
- * list set it was decided with, so it can be added up later, or in another process (a
- * `--workers` worker sends these to the primary).
+ * One logged decision as the dashboard counts it: the report's query record for a single query
+ * (plain text and numbers, no reference to the list set it was decided with), so it can be added
+ * up later, or in another process (a `--workers` worker sends these to the primary).
  */
-export interface DashboardDecision {
+export interface DashboardDecision extends Pick<QueryRecord, 'timeMs' | 'client' | 'name' | 'type' | 'group' | 'list' | 'rule' | 'answer'> {
   readonly kind: LoggedKind;
-  readonly timeMs: number;
-  readonly client: string;
-  readonly name: string;
-  /** The question type's name (A, AAAA, HTTPS, TYPE65280). */
-  readonly type: string;
-  readonly group: string;
-  /** The list and rule that answered it; null for unlisted. */
-  readonly list: string | null;
-  readonly rule: string | null;
-  /** What the client was told (NXDOMAIN, NODATA, A 192.168.20.1). */
-  readonly answer: string;
 }
 
 /** A rule's list and text, per list set: a storm repeats the same few rules, so each is looked up once. */

@@ -65,7 +65,7 @@ export function queryEvent(record: LoggedQuery): QueryEvent {
 
 /** The repeats of one query within one storm window, after the line of its first query. */
 export interface StormSummary {
-  /** The window's first query (its line was written when it came). */
+  /** The window's first counted query: same client, name, type and answer as the storm's first (its line was written when it came). */
   readonly query: LoggedQuery;
   readonly count: number;
   readonly firstMs: number;

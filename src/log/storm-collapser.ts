@@ -47,8 +47,8 @@ export class StormCollapser {
   /**
    * A window's first repeat, the query its storm line describes (same client, name, type and
    * answer as the first). Kept only once a window has a repeat: under a flood of names each
-   * asked once, holding every first query for a window's length made it survive the young
-   * generation, and every scavenge copied thousands of them (a longer pause on every one).
+   * asked once, holding every first query for a window's length would carry thousands of them
+   * through the young generation, copied by every scavenge (a longer pause on each).
    */
   private repeat: (LoggedQuery | undefined)[] = [];
   private keyHash = new Int32Array(0);

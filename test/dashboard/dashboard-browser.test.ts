@@ -7,7 +7,6 @@
  * listener refuses a client outside `http.allow`. A screenshot is left in test-artifacts/.
  */
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
@@ -18,6 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { QType } from '../../src/wire/constants.js';
 import { encodeQuery } from '../../src/wire/encode-query.js';
 import { PROJECT_ROOT, startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon.js';
+import { udpExchange } from '../helpers/udp.js';
 import { freePort } from '../upstream/helpers.js';
 
 const CHROMIUM = [process.env.CAMSHIM_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((file) => file !== undefined && existsSync(file));
@@ -42,17 +42,6 @@ const QUERIES: readonly (readonly [client: string, name: string, times: number, 
   ['127.0.0.4', `${BOLD_LABEL}.unknown.test`, 2, 0],
 ];
 
-/** One UDP exchange from a given loopback source address. */
-function exchangeFrom(source: string, port: number, packet: Uint8Array): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.bind(0, source, () => {
-      const timer = setTimeout(() => { socket.close(); resolve(null); }, 2000);
-      socket.on('message', (message) => { clearTimeout(timer); socket.close(); resolve(message); });
-      socket.send(packet, port, '127.0.0.1');
-    });
-  });
-}
 
 function get(url: string, localAddress: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -97,13 +86,13 @@ http: { allow: [127.0.0.1/32] }
     for (const [client, name, times, gapMs] of QUERIES) {
       for (let i = 0; i < times; i++) {
         if (i > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
-        const reply = await exchangeFrom(client, dnsPort, encodeQuery(name, QType.A, { id: id++ }));
+        const reply = await udpExchange('127.0.0.1', dnsPort, encodeQuery(name, QType.A, { id: id++ }), 2000, client);
         assert.ok(reply !== null && (reply[3]! & 0x0f) === 3, `${client} ${name}: NXDOMAIN`);
       }
     }
     const ntp = Buffer.alloc(48);
     ntp[0] = 0x23; // version 4, client
-    assert.ok(await exchangeFrom('127.0.0.2', ntpPort, ntp) !== null, 'NTP answered');
+    assert.ok(await udpExchange('127.0.0.1', ntpPort, ntp, 2000, '127.0.0.2') !== null, 'NTP answered');
 
     browser = await chromium.launch({ executablePath: CHROMIUM!, headless: true, args: ['--no-sandbox', '--no-proxy-server', '--disable-gpu'] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 1400 }, serviceWorkers: 'block' });
@@ -181,7 +170,7 @@ http: { allow: [127.0.0.1/32] }
 
   it('refreshes by itself: a new attempt appears without a reload', async () => {
     const loads = Number(await page.getAttribute('body', 'data-loaded'));
-    const reply = await exchangeFrom('127.0.0.3', dnsPort, encodeQuery('late.cloud.vendor.example', QType.A, { id: 999 }));
+    const reply = await udpExchange('127.0.0.1', dnsPort, encodeQuery('late.cloud.vendor.example', QType.A, { id: 999 }), 2000, '127.0.0.3');
     assert.ok(reply !== null);
     await page.waitForFunction((previous) => Number(document.body.dataset.loaded) > previous, loads, { timeout: 20_000 });
     assert.equal(await page.$$eval('svg.timeline g.timeline-row[data-client="127.0.0.3"] line.point', (found) => found.length), 4);

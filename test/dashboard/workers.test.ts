@@ -5,7 +5,6 @@
  * timeline must count exactly what was sent, and NTP, lists and upstream must be the cluster's.
  */
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -29,17 +28,6 @@ function getJson(url: string): Promise<{ status: number; body: Record<string, un
   });
 }
 
-/** One query from `source` on a socket of its own (a new source port each time). */
-function queryFrom(source: string, port: number, packet: Uint8Array): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.bind(0, source, () => {
-      const timer = setTimeout(() => { socket.close(); resolve(null); }, 2000);
-      socket.on('message', (message) => { clearTimeout(timer); socket.close(); resolve(message); });
-      socket.send(packet, port, '127.0.0.1');
-    });
-  });
-}
 
 const CLIENTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const;
 /** Attempts per client: enough that both workers get some, whichever reads first. */
@@ -76,7 +64,7 @@ http: { allow: [127.0.0.1/32] }
       for (const [index, client] of CLIENTS.entries()) {
         if (round >= PER_CLIENT[index]!) continue;
         const name = `c${index}-${round}.cloud.vendor.example`;
-        const reply = await queryFrom(client, dnsPort, encodeQuery(name, QType.A, { id: id++ }));
+        const reply = await udpExchange('127.0.0.1', dnsPort, encodeQuery(name, QType.A, { id: id++ }), 2000, client);
         assert.ok(reply !== null && (reply[3]! & 0x0f) === 3, `${name} from ${client} is sinkholed (NXDOMAIN)`);
         sent.set(client, [...(sent.get(client) ?? []), name]);
       }
