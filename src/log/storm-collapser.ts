@@ -37,7 +37,7 @@ const CHECK_PRIME = 0x9e3779b1 | 0;
  * Every query of a flood of distinct names opens a window and closes the oldest, so the table is
  * laid out for that: windows live in typed arrays indexed by number, found through an
  * open-addressing hash table of (hash, window) pairs, and reused from a free list. A Map of
- * window objects made garbage and cache misses on every query, several times this cost.
+ * window objects would make garbage and cache misses on every query.
  * Every window has the same length, so the order windows open in is the order they run out in:
  * one queue serves both the expiry sweep and the oldest-first bound.
  */
