@@ -114,7 +114,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.bundledListsDir === undefined ? {} : { bundledListsDir: options.bundledListsDir }), interfaces, interfacesRefreshMs: 0, ntpAddresses: () => ntpAddresses(), forwarder: upstream, rateLimiter: dnsLimiter,
     macOf: (address: string) => clients.lookup(address)?.mac,
   };
-  const [prepared] = await Promise.all([prepareState(options.loaded, generation, stateOptions), clients.start()]);
+  let prepared: Awaited<ReturnType<typeof prepareState>>;
+  try {
+    prepared = await prepareState(options.loaded, generation, stateOptions);
+  } catch (error) {
+    clients.close();
+    throw error;
+  }
   // log.level (after --log-level) applies from here on; the lines before it used the CLI's level.
   logger.level = prepared.config.log.level;
   for (const warning of prepared.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
@@ -124,9 +130,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clients.close();
     throw new CamshimError('CONFIG_INVALID', prepared.problems.map(formatProblem).join('\n'), { problems: prepared.problems });
   }
+  // The directory reads lease files and the neighbour table (a child process, whose start holds
+  // the event loop for some milliseconds). A group naming clients by MAC needs it before the first
+  // answer; else it decides nothing a query gets, so it starts once DNS is bound, and the log
+  // lines of the first queries wait for it instead (identifyClients), so they still name the camera.
+  let clientsStarted: Promise<void> | undefined;
+  let clientsSettled: () => void = () => undefined;
+  const clientsReady = new Promise<void>((resolve) => { clientsSettled = resolve; });
+  const startClients = (): Promise<void> => {
+    clientsStarted ??= clients.start().finally(clientsSettled);
+    return clientsStarted;
+  };
+  if (prepared.state.groups.byMac) await startClients();
   const queryLog = options.queryLog ?? createQueryLog(logger);
   // Only lines that are written look their client up: a storm's repeats cost nothing here.
-  queryLog.identifyClients((address) => clients.lookup(address));
+  queryLog.identifyClients((address) => clients.lookup(address), clientsReady);
   const handler = new QueryHandler(prepared.state, logger, new DnsStats(), queryLog);
   const config = prepared.config;
   const shared = options.worker !== undefined;
@@ -160,6 +178,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Right after binding, before NTP's start-up probes: queries that already arrived wait for this (bounded by the timeout).
     upstreamStarted = true;
     await upstream.start(config, selfView());
+    const directory = startClients();
+    // Awaited below, after NTP's start: marked handled meanwhile.
+    directory.catch(() => undefined);
     if (ntpOptions !== undefined) {
       ntp = await startNtpServer({ ...ntpOptions, listen: [] }, {
         logger,
@@ -173,6 +194,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ntpSockets = new ListenSocketSet(ntpOptions.listen, ntpOptions.port, ntpOpener(ntp), logger);
       await ntpSockets.start(watcher.addresses());
     }
+    // The start line says what the client directory found.
+    await directory;
   } catch (error) {
     await closeAll();
     if (upstreamStarted) await upstream.close();

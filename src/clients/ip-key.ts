@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import { isIPv4, SocketAddress } from 'node:net';
 
 /**
  * The one spelling of an address used as a key in the client table, so that a lease file's
@@ -9,14 +9,21 @@ import { isIPv4, isIPv6, SocketAddress } from 'node:net';
  * Not an address -> undefined.
  *
  * node:net rather than ipaddr.js: lease files hold thousands of addresses and this runs for
- * each, and node:net's check and inet_ntop round trip cost a fraction of a parse into parts.
+ * each, and an inet_pton/inet_ntop round trip costs a fraction of a parse into parts. IPv6 is
+ * checked by that round trip itself (SocketAddress throws on what inet_pton refuses), not by
+ * node:net's isIPv6: its pattern takes some ten milliseconds to compile on first use, at start-up.
  */
 export function ipKey(text: string): string | undefined {
   const percent = text.indexOf('%');
   const bare = (percent === -1 ? text : text.slice(0, percent)).trim();
   if (isIPv4(bare)) return bare;
-  if (!isIPv6(bare)) return undefined;
-  const canonical = new SocketAddress({ address: bare, family: 'ipv6' }).address;
+  if (!bare.includes(':')) return undefined;
+  let canonical: string;
+  try {
+    canonical = new SocketAddress({ address: bare, family: 'ipv6' }).address;
+  } catch {
+    return undefined;
+  }
   if (canonical.startsWith('::ffff:') && canonical.includes('.')) return canonical.slice(7);
   return canonical;
 }

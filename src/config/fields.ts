@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import * as z from 'zod';
+import './zod-setup.js';
+import * as z from 'zod/mini';
 import { normalizeMac } from '../clients/index.js';
 import { isIpAddress } from '../net/ip-text.js';
 import { parseUpstreamAddress } from '../net/upstream-address.js';
@@ -26,12 +27,12 @@ function expecting(what: string): { error: (issue: { input?: unknown }) => strin
 }
 
 export function integer(min: number, max: number, what = `an integer from ${min} to ${max}`) {
-  return z.int(expecting(what)).min(min, expecting(what)).max(max, expecting(what));
+  return z.int(expecting(what)).check(z.minimum(min, expecting(what)), z.maximum(max, expecting(what)));
 }
 
 export function number(min: number, max: number) {
   const what = `a number from ${min} to ${max}`;
-  return z.number(expecting(what)).min(min, expecting(what)).max(max, expecting(what));
+  return z.number(expecting(what)).check(z.minimum(min, expecting(what)), z.maximum(max, expecting(what)));
 }
 
 /** A port a server binds. 0 is never a port a user means (the kernel would pick one at random). */
@@ -45,7 +46,7 @@ export function boolean() {
 
 export function string(what: string, pattern?: RegExp) {
   const base = z.string(expecting(what));
-  return pattern === undefined ? base : base.regex(pattern, expecting(what));
+  return pattern === undefined ? base : base.check(z.regex(pattern, expecting(what)));
 }
 
 /** A name other settings refer to (groups, lists). */
@@ -57,16 +58,16 @@ export function oneOf<const T extends readonly [string, ...string[]]>(choices: T
   return z.enum(choices, expecting(`one of ${choices.map((c) => `"${c}"`).join(', ')}`));
 }
 
-export function list<T extends z.ZodType>(item: T, what: string, options: { min?: number } = {}) {
+export function list<T extends z.ZodMiniType>(item: T, what: string, options: { min?: number } = {}) {
   const base = z.array(item, expecting(`a list of ${what}`));
-  return options.min === undefined ? base : base.min(options.min, { error: () => `expected at least ${options.min} item(s)` });
+  return options.min === undefined ? base : base.check(z.minLength(options.min, { error: () => `expected at least ${options.min} item(s)` }));
 }
 
 /**
  * A mapping with known keys only: an unknown key is an error that names the keys allowed (a
  * misspelt key silently ignored would leave a setting at its default without a word).
  */
-export function section<S extends z.ZodRawShape>(shape: S) {
+export function section<S extends z.core.$ZodLooseShape>(shape: S) {
   const keys = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
     error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key; expected one of: ${keys}`
@@ -77,23 +78,23 @@ export function section<S extends z.ZodRawShape>(shape: S) {
 /** An IPv4 or IPv6 address, in its normal text form. */
 export function ipAddress() {
   const what = 'an IPv4 or IPv6 address';
-  return z.string(expecting(what)).refine(isIpAddress, expecting(what)).transform((value) => ipaddr.parse(value).toString());
+  return z.pipe(z.string(expecting(what)).check(z.refine(isIpAddress, expecting(what))), z.transform((value: string) => ipaddr.parse(value).toString()));
 }
 
 export function ipv4Address() {
   const what = 'an IPv4 address';
-  return z.string(expecting(what)).refine((value) => ipaddr.IPv4.isValidFourPartDecimal(value), expecting(what));
+  return z.string(expecting(what)).check(z.refine((value) => ipaddr.IPv4.isValidFourPartDecimal(value), expecting(what)));
 }
 
 export function ipv6Address() {
   const what = 'an IPv6 address';
-  return z.string(expecting(what)).refine((value) => ipaddr.IPv6.isValid(value), expecting(what)).transform((value) => ipaddr.IPv6.parse(value).toString());
+  return z.pipe(z.string(expecting(what)).check(z.refine((value) => ipaddr.IPv6.isValid(value), expecting(what))), z.transform((value: string) => ipaddr.IPv6.parse(value).toString()));
 }
 
 /** A network in CIDR notation (a bare address means a single host), normalised. */
 export function cidr() {
   const what = 'a network such as 192.168.20.0/24 or fd00::/8';
-  return z.string(expecting(what)).refine((value) => normalCidr(value) !== undefined, expecting(what)).transform((value) => normalCidr(value)!);
+  return z.pipe(z.string(expecting(what)).check(z.refine((value) => normalCidr(value) !== undefined, expecting(what))), z.transform((value: string) => normalCidr(value)!));
 }
 
 /**
@@ -103,7 +104,7 @@ export function cidr() {
 export function clientMatch() {
   const what = 'a network such as 192.168.20.0/24, or a MAC address such as 5c:e9:31:aa:bb:cc';
   const normal = (value: string): string | undefined => normalizeMac(value) ?? normalCidr(value);
-  return z.string(expecting(what)).refine((value) => normal(value) !== undefined, expecting(what)).transform((value) => normal(value)!);
+  return z.pipe(z.string(expecting(what)).check(z.refine((value) => normal(value) !== undefined, expecting(what))), z.transform((value: string) => normal(value)!));
 }
 
 /** `10m`: a size in k, m or g bytes (pino-roll's notation). */
@@ -129,18 +130,17 @@ export function domainName() {
   const what = 'a domain name such as time.example.com';
   const label = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
   const normal = (value: string): string => value.toLowerCase().replace(/\.$/, '');
-  return z.string(expecting(what))
-    .refine((value) => {
-      const text = normal(value);
-      return text.length > 0 && text.length <= 253 && text.split('.').every((part) => label.test(part));
-    }, expecting(what))
-    .transform(normal);
+  const valid = (value: string): boolean => {
+    const text = normal(value);
+    return text.length > 0 && text.length <= 253 && text.split('.').every((part) => label.test(part));
+  };
+  return z.pipe(z.string(expecting(what)).check(z.refine(valid, expecting(what))), z.transform(normal));
 }
 
 /** An upstream DNS server: an address, never a host name (resolving it would need DNS, which is us). */
 export function upstreamAddress() {
   const what = 'an upstream as IP[:port] or [IPv6]:port (host names are not accepted)';
-  return z.string(expecting(what)).refine((value) => typeof parseUpstreamAddress(value) !== 'string', expecting(what));
+  return z.string(expecting(what)).check(z.refine((value) => typeof parseUpstreamAddress(value) !== 'string', expecting(what)));
 }
 
 /** Units a duration may be written in, as milliseconds. */
@@ -154,9 +154,8 @@ export function duration(minMs: number, maxMs: number) {
     const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/i.exec(value);
     return match === null ? undefined : Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!;
   };
-  return z.union([z.string(), z.number()], expecting(what))
-    .refine((value) => { const ms = toMs(value); return ms !== undefined && ms >= minMs && ms <= maxMs; }, expecting(what))
-    .transform((value) => Math.round(toMs(value)!));
+  const valid = (value: string | number): boolean => { const ms = toMs(value); return ms !== undefined && ms >= minMs && ms <= maxMs; };
+  return z.pipe(z.union([z.string(), z.number()], expecting(what)).check(z.refine(valid, expecting(what))), z.transform((value: string | number) => Math.round(toMs(value)!)));
 }
 
 /** An http:// or https:// URL, in its normal form. */
@@ -170,5 +169,5 @@ export function httpUrl() {
       return undefined;
     }
   };
-  return z.string(expecting(what)).refine((value) => parse(value) !== undefined, expecting(what)).transform((value) => parse(value)!.href);
+  return z.pipe(z.string(expecting(what)).check(z.refine((value) => parse(value) !== undefined, expecting(what))), z.transform((value: string) => parse(value)!.href));
 }

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-setup.js';
+import * as z from 'zod/mini';
 import ipaddr from 'ipaddr.js';
 import { cidr, list, section } from './fields.js';
 
@@ -25,11 +26,13 @@ export function parseListenAddress(text: string, minPort: number): { address: st
 export function httpSection(options: { ephemeralPorts: boolean }) {
   const what = 'an address and port such as 127.0.0.1:9153 or [::1]:9153';
   const minPort = options.ephemeralPorts ? 0 : 1;
-  const listen = z.string({ error: (issue) => (issue.input === undefined ? `missing; expected ${what}` : `expected ${what}, got ${JSON.stringify(issue.input)}`) })
-    .refine((value) => typeof parseListenAddress(value, minPort) !== 'string', { error: (issue) => `expected ${what}, got ${JSON.stringify(issue.input)}` })
-    .transform((value) => parseListenAddress(value, minPort) as { address: string; port: number });
-  return section({
-    listen: listen.optional().describe('Where to serve /metrics (Prometheus), /healthz and the read-only dashboard (/dashboard/), as ADDR:PORT; unset: no HTTP listener.'),
-    allow: list(cidr(), 'networks').prefault([...HTTP_DEFAULT_ALLOW]).describe('Networks that may use the HTTP listener; others get 403.'),
-  }).prefault({});
+  const listen = z.pipe(
+    z.string({ error: (issue) => (issue.input === undefined ? `missing; expected ${what}` : `expected ${what}, got ${JSON.stringify(issue.input)}`) })
+      .check(z.refine((value) => typeof parseListenAddress(value, minPort) !== 'string', { error: (issue) => `expected ${what}, got ${JSON.stringify(issue.input)}` })),
+    z.transform((value: string) => parseListenAddress(value, minPort) as { address: string; port: number }),
+  );
+  return z.prefault(section({
+    listen: z.optional(listen).check(z.describe('Where to serve /metrics (Prometheus), /healthz and the read-only dashboard (/dashboard/), as ADDR:PORT; unset: no HTTP listener.')),
+    allow: z.prefault(list(cidr(), 'networks'), [...HTTP_DEFAULT_ALLOW]).check(z.describe('Networks that may use the HTTP listener; others get 403.')),
+  }), {});
 }

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-setup.js';
+import * as z from 'zod/mini';
 import { configSchema } from './config-schema.js';
 
 /**

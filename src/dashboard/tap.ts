@@ -14,7 +14,7 @@ export function tapQueryLog(log: QueryLog, record: (query: LoggedQuery) => void)
       record(query);
       if (log.enabled) log.record(query);
     },
-    identifyClients: (lookup) => log.identifyClients(lookup),
+    identifyClients: (lookup, ready) => log.identifyClients(lookup, ready),
     flush: () => log.flush(),
     close: () => log.close(),
     collapsed: () => log.collapsed(),

@@ -16,8 +16,10 @@ export interface QueryLog {
   /**
    * Where lines get the client's MAC and name (`mac`, `host`): asked once per written line
    * (a window's first query and its storm line), never for the repeats a storm window counts.
+   * With `ready` (the directory still reading its leases and neighbours), lines wait for it to
+   * settle, up to MAX_UNIDENTIFIED of them, so the first queries after a start are named too.
    */
-  identifyClients(lookup: ClientLookup | undefined): void;
+  identifyClients(lookup: ClientLookup | undefined, ready?: Promise<unknown>): void;
   /** Closes every storm window, writing its repeats (a reload, so the counts are not held across it). */
   flush(): void;
   /** Writes out what is held and lets go of the log destination. */
@@ -43,6 +45,8 @@ const INFO = 30;
 export const QUERY_LOG_BATCH_MS = 5;
 /** Records held at most before they are formatted anyway, so a burst is bounded in memory too. */
 const MAX_HELD = 4096;
+/** Lines held at most while the client directory starts; past it they are written as they are. */
+export const MAX_UNIDENTIFIED = 4096;
 
 /** Where the sinkhole log writes when it may hold lines: the root logger's destination and how its lines are framed. */
 export interface QueryLogChannel {
@@ -83,12 +87,22 @@ class CollapsingQueryLog implements QueryLog {
   private readonly storms: StormCollapser;
   private collapsedLines = 0;
   private lookup: ClientLookup | undefined;
+  /** Lines waiting for the client directory (queries, and storm summaries told apart by `count`); undefined when not waiting. */
+  private waiting: (LoggedQuery | StormSummary)[] | undefined;
 
   constructor(private readonly lines: LineWriter, options: StormOptions, timers?: StormTimers) {
-    this.storms = new StormCollapser(options, (query) => lines.record(this.identified(query)), (summary) => this.writeStorm(summary), lines.now, timers);
+    this.storms = new StormCollapser(options, (query) => this.write(query), (summary) => this.writeStorm(summary), lines.now, timers);
   }
 
-  identifyClients(lookup: ClientLookup | undefined): void { this.lookup = lookup; }
+  identifyClients(lookup: ClientLookup | undefined, ready?: Promise<unknown>): void {
+    this.release();
+    this.lookup = lookup;
+    if (ready === undefined) return;
+    const waiting: (LoggedQuery | StormSummary)[] = [];
+    this.waiting = waiting;
+    const settled = (): void => { if (this.waiting === waiting) this.release(); };
+    ready.then(settled, settled);
+  }
 
   get enabled(): boolean { return this.lines.enabled; }
 
@@ -104,13 +118,41 @@ class CollapsingQueryLog implements QueryLog {
 
   close(): void {
     this.storms.flush();
+    this.release();
     this.lines.close();
+  }
+
+  private write(query: LoggedQuery): void {
+    if (this.waiting !== undefined && this.held(query)) return;
+    this.lines.record(this.identified(query));
   }
 
   private writeStorm(summary: StormSummary): void {
     this.collapsedLines += summary.count;
+    if (this.waiting !== undefined && this.held(summary)) return;
     const query = this.identified(summary.query);
     this.lines.recordStorm(query === summary.query ? summary : { ...summary, query });
+  }
+
+  /** Keeps a line until the directory is ready; false once the cap is reached (everything held is written then). */
+  private held(item: LoggedQuery | StormSummary): boolean {
+    const waiting = this.waiting!;
+    if (waiting.length < MAX_UNIDENTIFIED) { waiting.push(item); return true; }
+    this.release();
+    return false;
+  }
+
+  /** Writes what waited, in order, with whatever the directory knows now. */
+  private release(): void {
+    const waiting = this.waiting;
+    if (waiting === undefined) return;
+    this.waiting = undefined;
+    for (const item of waiting) {
+      if ('count' in item) {
+        const query = this.identified(item.query);
+        this.lines.recordStorm(query === item.query ? item : { ...item, query });
+      } else this.lines.record(this.identified(item));
+    }
   }
 
   /** The record with its client's directory entry, when the directory knows the client. */

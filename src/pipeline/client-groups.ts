@@ -35,6 +35,8 @@ export class ClientGroups {
   private readonly groups: GroupMembers[];
   readonly defaultGroup: ClientGroup;
   private readonly cache = new BoundedCache<string, ClientClass & { mac?: string | undefined }>(CLASS_CACHE_SIZE);
+  /** Whether some group names clients by MAC: then a client's group depends on the client directory. */
+  readonly byMac: boolean;
   /** Set when some group names a MAC: then the MAC is looked up per query, since leases and neighbours change under a cached address. */
   private readonly macOf: MacLookup | undefined;
 
@@ -42,7 +44,8 @@ export class ClientGroups {
     this.access = access;
     this.groups = groups;
     this.defaultGroup = defaultGroup;
-    this.macOf = groups.some((candidate) => candidate.macs.size > 0) ? macOf : undefined;
+    this.byMac = groups.some((candidate) => candidate.macs.size > 0);
+    this.macOf = this.byMac ? macOf : undefined;
   }
 
   /** Builds groups against a list set; unknown list names are config problems with their path. */

@@ -42,7 +42,7 @@ describe('ipKey', () => {
   });
 
   it('refuses what is not an address', () => {
-    for (const text of ['', 'cam.lan', '192.168.1', '192.168.1.256', '1.2.3.4.5', '2001:db8::g']) assert.equal(ipKey(text), undefined, text);
+    for (const text of ['', 'cam.lan', '192.168.1', '192.168.1.256', '1.2.3.4.5', '2001:db8::g', '1::2::3', '::1.2.3', '1:2:3:4:5:6:7:8:9', ':']) assert.equal(ipKey(text), undefined, text);
   });
 });
 

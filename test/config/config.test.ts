@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configFrom, defaultConfig, loadConfig, parseConfigText, validateConfig } from '../../src/config/load-config.js';
+import { configFrom, defaultConfig, loadConfig, validateConfig } from '../../src/config/load-config.js';
+import { parseConfigText } from '../../src/config/parse-yaml.js';
 import { ntpOptionsFromConfig } from '../../src/ntp/options-from-config.js';
 import { tempDir } from '../helpers/daemon.js';
 import path from 'node:path';

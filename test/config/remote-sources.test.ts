@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_REMOTE_REFRESH_MS, DEFAULT_STATE_DIR } from '../../src/config/config-schema.js';
-import { configFrom, defaultConfig, parseConfigText, validateConfig } from '../../src/config/load-config.js';
+import { configFrom, defaultConfig, validateConfig } from '../../src/config/load-config.js';
+import { parseConfigText } from '../../src/config/parse-yaml.js';
 import { applyOverrides } from '../../src/config/overrides.js';
 import { remoteListName } from '../../src/lists/remote/cache-paths.js';
 import { remoteSourcesOf } from '../../src/lists/remote/remote-sources.js';

@@ -16,7 +16,7 @@ import { buildRelay, minimumTtl } from '../../src/wire/relay.js';
 import { scanReply, soaMinimum } from '../../src/wire/reply.js';
 import { encodeUpstreamQuery, canonicalQuestion } from '../../src/wire/question.js';
 import { CamshimError } from '../../src/errors.js';
-import { parseConfigText } from '../../src/config/load-config.js';
+import { parseConfigText } from '../../src/config/parse-yaml.js';
 import { parseList } from '../helpers/reference-parse-list.js';
 import { scanList } from '../../src/lists/scan-list.js';
 import { classifyTrailer, decodeHeader, encodeHeader, MODE, NTP_HEADER_LENGTH } from '../../src/ntp/packet.js';

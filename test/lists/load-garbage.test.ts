@@ -3,7 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { parseConfigText } from '../../src/config/load-config.js';
+import { parseConfigText } from '../../src/config/parse-yaml.js';
 import { releaseListLoadGarbage } from '../../src/lists/load-garbage.js';
 import { loadListSet } from '../../src/lists/list-set.js';
 import { tempDir } from '../helpers/daemon.js';

@@ -12,7 +12,7 @@ import { cachedIsoTime } from '../../src/log/iso-time.js';
 import { queryEvent, stormEvent, type LoggedKind, type LoggedQuery } from '../../src/log/query-events.js';
 import { jsonString } from '../../src/log/query-line.js';
 import { createRootLogger, LOG_BASE } from '../../src/log/logger.js';
-import { createQueryLog, QUERY_LOG_BATCH_MS, type QueryLog } from '../../src/log/query-log.js';
+import { createQueryLog, MAX_UNIDENTIFIED, QUERY_LOG_BATCH_MS, type QueryLog } from '../../src/log/query-log.js';
 import { heldPipe } from '../helpers/fifo.js';
 import { tempDir } from '../helpers/daemon.js';
 import { seededRandom } from '../helpers/prng.js';
@@ -115,6 +115,41 @@ describe('the sinkhole log line', () => {
     assert.equal(lookups, plain.length, 'one lookup per written line');
     const first = JSON.parse(text().split('\n')[0]!) as Record<string, unknown>;
     assert.deepEqual([first.client, first.mac, first.host], ['192.168.20.31', '5c:e9:31:aa:bb:cc', 'garage-c200']);
+  });
+
+  test('lines made while the client directory starts wait for it, then name the camera, in order', async () => {
+    const { log, text, close } = await captureViaRoot();
+    const known = new Map<string, { mac: string; name?: string }>();
+    let ready: () => void = () => undefined;
+    log.identifyClients((address) => known.get(address), new Promise<void>((resolve) => { ready = resolve; }));
+    const plain = RECORDS.slice(0, 3);
+    for (const query of plain) log.record({ ...query, timeMs: log.now() });
+    await new Promise((resolve) => setTimeout(resolve, QUERY_LOG_BATCH_MS * 6));
+    assert.equal(text(), '', 'nothing is written while the directory starts');
+    known.set('192.168.20.31', { mac: '5c:e9:31:aa:bb:cc', name: 'garage-c200' });
+    ready();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await close(), true);
+    assert.equal(text(), viaPino(plain.map((query) => ({ ...query, who: known.get(query.client) }))).join(''));
+  });
+
+  test('past MAX_UNIDENTIFIED waiting lines, everything held is written as it is; closing writes what waits', () => {
+    // Through pino (no held batch): every line lands in the array as it is written.
+    const { logger, lines } = capture();
+    const log = createQueryLog(logger, undefined, NO_STORMS);
+    log.identifyClients(() => undefined, new Promise<void>(() => undefined));
+    for (let i = 0; i < MAX_UNIDENTIFIED; i++) log.record({ ...RECORDS[0]!, timeMs: log.now() });
+    assert.equal(lines.length, 0, 'up to the bound, lines wait');
+    log.record({ ...RECORDS[1]!, timeMs: log.now() });
+    assert.equal(lines.length, MAX_UNIDENTIFIED + 1, 'the line past the bound writes them all');
+    assert.equal((JSON.parse(lines.at(-1)!) as { msg: string }).msg, 'unlisted', 'in order, itself last');
+    // A second wait that never ends: close() still writes what waits.
+    log.identifyClients(() => undefined, new Promise<void>(() => undefined));
+    log.record({ ...RECORDS[2]!, timeMs: log.now() });
+    assert.equal(lines.length, MAX_UNIDENTIFIED + 1);
+    log.close();
+    assert.equal(lines.length, MAX_UNIDENTIFIED + 2);
+    assert.equal((JSON.parse(lines.at(-1)!) as { msg: string }).msg, 'redirect');
   });
 
   test('the batch goes out by itself a few milliseconds after its first record', async () => {

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseConfigText } from '../../../src/config/load-config.js';
+import { parseConfigText } from '../../../src/config/parse-yaml.js';
 import { emptyMatch } from '../../../src/lists/domain-table.js';
 import { loadListSet } from '../../../src/lists/list-set.js';
 import type { Dataset } from './data.js';
