@@ -3,6 +3,7 @@ import { CamshimError } from '../errors.js';
 import type { CommandModule } from './command-module.js';
 import { COMMANDS, type CommandName } from './commands.js';
 import { VERSION } from '../version.js';
+import { releaseYoungGeneration } from '../service/young-generation.js';
 
 
 export const EXIT_OK = 0;
@@ -77,6 +78,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
   if (run === undefined) return EXIT_OK; // --help or --version
+  // `serve` lets go of it once the daemon serves; other commands allocate as they need from here.
+  if (named !== 'serve') releaseYoungGeneration();
   try {
     return await run();
   } catch (error) {

@@ -12,6 +12,7 @@ import { commandText } from './commands.js';
 import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
+import { releaseYoungGeneration } from '../service/young-generation.js';
 import type { HttpListener } from '../http/http-server.js';
 import { openLogOutput, stormOptions } from '../log/log-output.js';
 
@@ -61,7 +62,11 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
   const output = await openLogOutput(loaded.config.log, loaded.baseDir);
   const root = createRootLogger(loaded.config.log.level, output.destination, { format: output.format, colour: output.colour });
   const slot = workerSlot();
-  if (slot === undefined && loaded.config.dns.workers > 1) return servePrimary(loaded, root, pidFile);
+  if (slot === undefined && loaded.config.dns.workers > 1) {
+    // The primary answers no queries; each worker starts as a daemon does.
+    releaseYoungGeneration();
+    return servePrimary(loaded, root, pidFile);
+  }
   const logger = slot === undefined ? root.logger : root.logger.child({ worker: slot });
   // Signals are caught from here on: a SIGTERM that arrives while the daemon is still starting
   // (its start line may already be out) stops it cleanly once it is up, instead of killing it.
@@ -106,6 +111,8 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
     return 1;
   }
   const started = daemon;
+  // Held by main while camshim started: a query load gets the young generation it needs.
+  releaseYoungGeneration();
   // Only the process that takes SIGHUP writes it (a cluster worker does not).
   if (pidFile !== undefined && slot === undefined) await writePidFile(pidFile);
   // DNS answers from here: a worker tells the primary, which tells systemd once all have (and

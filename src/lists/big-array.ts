@@ -35,9 +35,14 @@ export function bigInt32Array(length: number): Int32Array {
  * pipe, a /proc file), until the end.
  */
 export async function readFileBig(file: string): Promise<Uint8Array> {
+  return (await readFileBigStat(file)).bytes;
+}
+
+/** `readFileBig`, with the file's modification time from the same open (no second stat). */
+export async function readFileBigStat(file: string): Promise<{ bytes: Uint8Array; mtime: Date }> {
   const handle = await open(file, 'r');
   try {
-    const { size } = await handle.stat();
+    const { size, mtime } = await handle.stat();
     let bytes = bigUint8Array(size);
     let length = 0;
     for (;;) {
@@ -51,7 +56,7 @@ export async function readFileBig(file: string): Promise<Uint8Array> {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    return bytes.subarray(0, length);
+    return { bytes: bytes.subarray(0, length), mtime };
   } finally {
     await handle.close();
   }

@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
 import type { DomainTable } from './domain-table.js';
+import { ReadAhead } from './read-ahead.js';
 import { DomainTableBuilder } from './domain-table-builder.js';
 import type { ListInfo, ListKind } from './list-info.js';
 import type { ListEntry, RuleAction } from './rule.js';
 import { scanList, scanListInto, type ScanSummary, type ScannedList } from './scan-list.js';
 import { TableSink } from './table-sink.js';
-import { readFileBig } from './big-array.js';
 import { CACHE_FILE, fingerprintOf, readListCache, stampSources, writeListCache } from './list-cache.js';
 import { NeverBlockGuard } from './never-block.js';
 import { cachedListFile, remoteListName } from './remote/cache-paths.js';
@@ -122,16 +122,14 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
 
   // Never-block first: the guard must be complete before any block list is checked.
   sources.sort((a, b) => Number(b.kind === 'never-block') - Number(a.kind === 'never-block'));
-  for (const source of sources) {
-    let bytes: Uint8Array;
-    let modifiedAt: Date | undefined;
-    try {
-      bytes = await readFileBig(source.file);
-      modifiedAt = (await stat(source.file)).mtime;
-    } catch (error) {
-      errors.push({ code: 'LIST_READ', file: source.file, message: `cannot read list: ${describeFsError(error)}` });
+  const files = new ReadAhead(sources.map((source) => source.file));
+  for (const [at, source] of sources.entries()) {
+    const read = await files.take(at);
+    if ('error' in read) {
+      errors.push({ code: 'LIST_READ', file: source.file, message: `cannot read list: ${describeFsError(read.error)}` });
       continue;
     }
+    const { bytes, mtime: modifiedAt } = read;
     if (isBlank(bytes) && (source.kind === 'block' || source.kind === 'allow')) {
       // Most often a file caught mid-write (truncated, not yet filled): taking it would unblock a whole vendor.
       // (ntp-hosts and never-block are camshim's own files, and an empty one unblocks nothing.)
