@@ -2,7 +2,7 @@
 import module from 'node:module';
 import { holdYoungGeneration } from './service/young-generation.js';
 
-// First, before any module is loaded: see young-generation.ts (serve lets go once it serves,
+// First, before the CLI's modules are loaded: see young-generation.ts (serve lets go once it serves,
 // every other command before it runs).
 holdYoungGeneration();
 
