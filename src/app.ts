@@ -134,17 +134,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // the event loop for some milliseconds). A group naming clients by MAC needs it before the first
   // answer; else it decides nothing a query gets, so it starts once DNS is bound, and the log
   // lines of the first queries wait for it instead (identifyClients), so they still name the camera.
-  let clientsStarted: Promise<void> | undefined;
-  let clientsSettled: () => void = () => undefined;
-  const clientsReady = new Promise<void>((resolve) => { clientsSettled = resolve; });
-  const startClients = (): Promise<void> => {
-    clientsStarted ??= clients.start().finally(clientsSettled);
-    return clientsStarted;
-  };
-  if (prepared.state.groups.byMac) await startClients();
+  let startClients: () => void = () => undefined;
+  const clientsStarted = new Promise<void>((resolve) => { startClients = resolve; }).then(() => clients.start());
+  // Awaited below, once the sockets are bound: marked handled meanwhile.
+  clientsStarted.catch(() => undefined);
+  if (prepared.state.groups.byMac) {
+    startClients();
+    await clientsStarted;
+  }
   const queryLog = options.queryLog ?? createQueryLog(logger);
   // Only lines that are written look their client up: a storm's repeats cost nothing here.
-  queryLog.identifyClients((address) => clients.lookup(address), clientsReady);
+  queryLog.identifyClients((address) => clients.lookup(address), clientsStarted);
   const handler = new QueryHandler(prepared.state, logger, new DnsStats(), queryLog);
   const config = prepared.config;
   const shared = options.worker !== undefined;
@@ -178,9 +178,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Right after binding, before NTP's start-up probes: queries that already arrived wait for this (bounded by the timeout).
     upstreamStarted = true;
     await upstream.start(config, selfView());
-    const directory = startClients();
-    // Awaited below, after NTP's start: marked handled meanwhile.
-    directory.catch(() => undefined);
+    startClients();
     if (ntpOptions !== undefined) {
       ntp = await startNtpServer({ ...ntpOptions, listen: [] }, {
         logger,
@@ -195,7 +193,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await ntpSockets.start(watcher.addresses());
     }
     // The start line says what the client directory found.
-    await directory;
+    await clientsStarted;
   } catch (error) {
     await closeAll();
     if (upstreamStarted) await upstream.close();

@@ -26,14 +26,13 @@ export class LiveSummary {
   private readonly summary: ReportSummary;
   private readonly timeline: Timeline;
   private readonly resolver = new DecisionResolver();
+  private held: LoggedQuery[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(limits: DashboardLimits = DASHBOARD_LIMITS) {
     this.summary = new ReportSummary({ sinceMs: undefined, untilMs: undefined, client: undefined, domain: undefined }, limits.summary);
     this.timeline = new Timeline(limits.timeline);
   }
-
-  private held: LoggedQuery[] = [];
-  private timer: NodeJS.Timeout | undefined;
 
   /** One decision from the query path, added up within HOLD_MS (or at the next read). */
   record(query: LoggedQuery): void {

@@ -123,13 +123,19 @@ class CollapsingQueryLog implements QueryLog {
   }
 
   private write(query: LoggedQuery): void {
-    if (this.waiting !== undefined && this.held(query)) return;
-    this.lines.record(this.identified(query));
+    if (this.waiting === undefined || !this.held(query)) this.writeQuery(query);
   }
 
   private writeStorm(summary: StormSummary): void {
     this.collapsedLines += summary.count;
-    if (this.waiting !== undefined && this.held(summary)) return;
+    if (this.waiting === undefined || !this.held(summary)) this.writeSummary(summary);
+  }
+
+  private writeQuery(query: LoggedQuery): void {
+    this.lines.record(this.identified(query));
+  }
+
+  private writeSummary(summary: StormSummary): void {
     const query = this.identified(summary.query);
     this.lines.recordStorm(query === summary.query ? summary : { ...summary, query });
   }
@@ -148,10 +154,8 @@ class CollapsingQueryLog implements QueryLog {
     if (waiting === undefined) return;
     this.waiting = undefined;
     for (const item of waiting) {
-      if ('count' in item) {
-        const query = this.identified(item.query);
-        this.lines.recordStorm(query === item.query ? item : { ...item, query });
-      } else this.lines.record(this.identified(item));
+      if ('count' in item) this.writeSummary(item);
+      else this.writeQuery(item);
     }
   }
 

@@ -11,24 +11,15 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
 import { startDaemon, type Daemon } from '../../src/app.js';
 import { ClientDirectory } from '../../src/clients/index.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { QType, RCode } from '../../src/wire/constants.js';
 import { encodeQuery } from '../../src/wire/encode-query.js';
 import { tempDir } from '../helpers/daemon.js';
+import { freePort, memoryLogger } from '../upstream/helpers.js';
 
 const CAMERA_MAC = '5c:e9:31:aa:bb:cc';
-
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
 
 /** Sends the query every 20 ms until an answer comes or `withinMs` passes; the answer's rcode, or undefined. */
 async function askUntil(port: number, name: string, withinMs: number): Promise<number | undefined> {
@@ -73,8 +64,7 @@ async function start(groupsYaml: string): Promise<Started> {
     ].join('\n'),
   });
   const loaded = await loadConfig(path.join(dir, 'config.yaml'));
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+  const { logger, lines } = memoryLogger('info');
   let releaseNeighbours: () => void = () => undefined;
   const neighboursAnswer = new Promise<void>((resolve) => { releaseNeighbours = resolve; });
   let started = false;

@@ -21,6 +21,7 @@ import { encodeQuery } from '../../../src/wire/encode-query.js';
 import type { BenchContext } from './phases.js';
 import { cpuSeconds, rssBytes, sleep, stopProcess } from './proc.js';
 import { median } from './stats.js';
+import { freePort } from '../../upstream/helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
@@ -75,15 +76,6 @@ export interface StartupResult {
 const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 const round1 = (value: number): number => Math.round(value * 10) / 10;
 
-/** A port that was free a moment ago (bound to 0, read, released). */
-async function freePort(type: 'udp4'): Promise<number> {
-  const socket = dgram.createSocket(type);
-  await new Promise<void>((resolve, reject) => { socket.once('error', reject); socket.bind(0, '127.0.0.1', () => resolve()); });
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
 /**
  * Spawns `start()` and re-sends a query to 127.0.0.1:`port` every PROBE_INTERVAL_MS until an
  * answer comes; resolves with the child and the spawn-to-answer time.
@@ -137,15 +129,15 @@ function spawnToExit(args: readonly string[]): Promise<number> {
 async function oneRound(stateDir: string): Promise<StartupRound> {
   const nodeExitMs = await spawnToExit(['-e', '0']);
 
-  const dnsPort = await freePort('udp4');
-  const ntpPort = await freePort('udp4');
+  const dnsPort = await freePort();
+  const ntpPort = await freePort();
   // The embedded defaults (bundled lists, NTP on): what `camshim serve` starts with on a router.
   // No upstream (no resolver list is read): the query is answered from the lists.
   const camshim = await spawnToAnswer(dnsPort, () => spawn(process.execPath, [
     MAIN, 'serve', '--listen', '127.0.0.1', '--dns-port', String(dnsPort), '--ntp-port', String(ntpPort),
     '--resolv-conf', '/dev/null', '--state-dir', stateDir,
   ], { stdio: ['ignore', 'ignore', 'pipe'] }));
-  const serverPort = await freePort('udp4');
+  const serverPort = await freePort();
   const nodeServer = await spawnToAnswer(serverPort, () => spawn(process.execPath, ['-e', ECHO_SERVER, String(serverPort)], { stdio: ['ignore', 'ignore', 'pipe'] }));
   try {
     await sleep(IDLE_MS);
