@@ -6,4 +6,10 @@ import type { Argv } from 'yargs';
  */
 export interface CommandModule {
   register(argv: Argv, setResult: (run: () => Promise<number>) => void): Argv;
+  /**
+   * The command's run for the words after its name, read without yargs (quick-parse.ts), or
+   * undefined to leave them to yargs. Only `serve` has one: its start is the one that keeps the
+   * cameras' DNS down.
+   */
+  quick?(args: readonly string[]): (() => Promise<number>) | undefined;
 }

@@ -1,4 +1,4 @@
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { CamshimError } from '../errors.js';
 import type { CommandModule } from './command-module.js';
 import { COMMANDS, type CommandName } from './commands.js';
@@ -43,12 +43,37 @@ function skipHelpCache(parser: Argv): void {
   if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
-/** Parses argv and runs one command; returns the exit code. Usage errors: one line on stderr, code 2. */
+/** What reading the command line came to: the command's run, or an exit code (help, version, a usage error). */
+type Parsed = { readonly run: () => Promise<number> } | { readonly exitCode: number };
+
+/**
+ * Parses argv and runs one command; returns the exit code. Usage errors: one line on stderr, code 2.
+ * A command with a quick reading (`serve`) is run without yargs when its command line is plainly
+ * right; every other command line goes through yargs.
+ */
 export async function runCli(args: readonly string[]): Promise<number> {
-  let run: (() => Promise<number>) | undefined;
-  let usageError: string | undefined;
-  const setResult = (value: () => Promise<number>): void => { run = value; };
-  let parser: Argv = yargs([...args])
+  const named = namedCommand(args);
+  const quick = named === undefined ? undefined : (await LOADERS[named]()).quick?.(args.slice(1));
+  const parsed: Parsed = quick === undefined ? await parseWithYargs(args, named) : { run: quick };
+  if (!('run' in parsed)) return parsed.exitCode;
+  // `serve` lets go of it once the daemon serves; other commands allocate as they need from here.
+  if (named !== 'serve') releaseYoungGeneration();
+  try {
+    return await parsed.run();
+  } catch (error) {
+    process.stderr.write(`camshim: ${describeError(error)}\n`);
+    return error instanceof CamshimError && error.code === 'CLI_USAGE' ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
+
+/**
+ * yargs with camshim's settings for every command line, before any command is added; a failed
+ * parse is given to `onFail` (yargs does not exit). Loaded here, on first use: a daemon start
+ * that quick-parse.ts reads never loads yargs.
+ */
+export async function baseParser(args: readonly string[], onFail: (message: string) => void): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
+  return yargs([...args])
     .scriptName('camshim')
     .version(VERSION)
     .help()
@@ -58,10 +83,16 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .demandCommand(1, 'a command is required: serve, check, query, lists, report or router-config')
     .recommendCommands()
     .fail((message: string | undefined, error: Error | undefined) => {
-      usageError = message ?? error?.message ?? 'invalid command line';
+      onFail(message ?? error?.message ?? 'invalid command line');
     })
     .exitProcess(false);
-  const named = namedCommand(args);
+}
+
+async function parseWithYargs(args: readonly string[], named: CommandName | undefined): Promise<Parsed> {
+  let run: (() => Promise<number>) | undefined;
+  let usageError: string | undefined;
+  const setResult = (value: () => Promise<number>): void => { run = value; };
+  let parser = await baseParser(args, (message) => { usageError = message; });
   for (const entry of COMMANDS) {
     // The others are listed (help, suggestions) but cannot run: the command line names another.
     if (named !== undefined && entry.name !== named) parser = parser.command(entry.command, entry.describe);
@@ -75,17 +106,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
   }
   if (usageError !== undefined) {
     process.stderr.write(`camshim: ${usageError.split('\n')[0]} (see camshim --help)\n`);
-    return EXIT_USAGE;
+    return { exitCode: EXIT_USAGE };
   }
-  if (run === undefined) return EXIT_OK; // --help or --version
-  // `serve` lets go of it once the daemon serves; other commands allocate as they need from here.
-  if (named !== 'serve') releaseYoungGeneration();
-  try {
-    return await run();
-  } catch (error) {
-    process.stderr.write(`camshim: ${describeError(error)}\n`);
-    return error instanceof CamshimError && error.code === 'CLI_USAGE' ? EXIT_USAGE : EXIT_FAILURE;
-  }
+  // --help or --version
+  return run === undefined ? { exitCode: EXIT_OK } : { run };
 }
 
 export function describeError(error: unknown): string {

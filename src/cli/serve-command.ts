@@ -9,7 +9,9 @@ import { CamshimError, formatProblem } from '../errors.js';
 import { createRootLogger } from '../log/logger.js';
 import type { CommandModule } from './command-module.js';
 import { commandText } from './commands.js';
-import { listOverrides, withConfigOption, withListOptions } from './common-options.js';
+import { listOverrides } from './common-options.js';
+import { CONFIG_OPTIONS, LIST_OPTIONS, pickOptions, yargsOptions, type OptionSpecs, type ParsedOptions } from './option-specs.js';
+import { quickParse } from './quick-parse.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { notifyReady, whenServing, type NotifyResult } from '../service/ready-notify.js';
 import { releaseYoungGeneration } from '../service/young-generation.js';
@@ -17,40 +19,55 @@ import type { HttpListener } from '../http/http-server.js';
 import { openLogOutput, stormOptions } from '../log/log-output.js';
 
 /**
- * The flags are taken as text: the config schema checks them with the file (one set of rules,
- * one style of message, naming the flag), and a bad one exits with code 2.
+ * `serve`'s options. The flags are taken as text: the config schema checks them with the file
+ * (one set of rules, one style of message, naming the flag), and a bad one exits with code 2.
  */
+export const SERVE_OPTIONS = {
+  ...CONFIG_OPTIONS,
+  ...LIST_OPTIONS,
+  listen: { array: true, describe: 'address to listen on (repeatable); overrides dns.listen' },
+  'dns-port': { describe: 'DNS port, 1-65535 (default 53)' },
+  'ntp-port': { describe: 'NTP port, 1-65535 (default 123); 0: no NTP server' },
+  upstream: { array: true, describe: 'upstream DNS server IP[:PORT] or [IPv6]:PORT (repeatable)' },
+  'resolv-conf': { describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' },
+  'log-level': { describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` },
+  'pid-file': { describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' },
+  http: { describe: 'serve /metrics, /healthz and the dashboard on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' },
+  'log-format': { describe: 'log lines as json or pretty (default auto: pretty on a terminal, else json); overrides log.format' },
+  workers: { describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' },
+} as const satisfies OptionSpecs;
+
+export type ServeOptions = ParsedOptions<typeof SERVE_OPTIONS>;
+
 export const serveCommand: CommandModule = {
   register(argv, setResult) {
     const text = commandText('serve');
-    return argv.command(text.command, text.describe, (command) => withListOptions(withConfigOption(command))
-      .option('listen', { type: 'string', array: true, requiresArg: true, describe: 'address to listen on (repeatable); overrides dns.listen' })
-      .option('dns-port', { type: 'string', requiresArg: true, describe: 'DNS port, 1-65535 (default 53)' })
-      .option('ntp-port', { type: 'string', requiresArg: true, describe: 'NTP port, 1-65535 (default 123); 0: no NTP server' })
-      .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'upstream DNS server IP[:PORT] or [IPv6]:PORT (repeatable)' })
-      .option('resolv-conf', { type: 'string', requiresArg: true, describe: 'resolver list to read when no upstream is set (default /etc/resolv.conf)' })
-      .option('log-level', { type: 'string', requiresArg: true, describe: `log level: ${LOG_LEVELS.join(', ')} (default info)` })
-      .option('pid-file', { type: 'string', requiresArg: true, describe: 'write the daemon\'s pid here once it serves (for `lists update --pid-file`); default: none' })
-      .option('http', { type: 'string', requiresArg: true, describe: 'serve /metrics, /healthz and the dashboard on ADDR:PORT, e.g. 127.0.0.1:9153; overrides http.listen' })
-      .option('log-format', { type: 'string', requiresArg: true, describe: 'log lines as json or pretty (default auto: pretty on a terminal, else json); overrides log.format' })
-      .option('workers', { type: 'string', requiresArg: true, describe: 'processes answering DNS on the same sockets, e.g. one per core (default 1); overrides dns.workers' }),
-    (args) => {
-      const overrides: ConfigOverrides = {
-        ...(args.listen === undefined ? {} : { listen: args.listen }),
-        ...(args['dns-port'] === undefined ? {} : { dnsPort: args['dns-port'] }),
-        ...(args['ntp-port'] === undefined ? {} : { ntpPort: args['ntp-port'] }),
-        ...listOverrides(args),
-        ...(args.upstream === undefined ? {} : { upstreams: args.upstream }),
-        ...(args['resolv-conf'] === undefined ? {} : { resolvConf: args['resolv-conf'] }),
-        ...(args['log-level'] === undefined ? {} : { logLevel: args['log-level'] }),
-        ...(args['log-format'] === undefined ? {} : { logFormat: args['log-format'] }),
-        ...(args.workers === undefined ? {} : { workers: args.workers }),
-        ...(args.http === undefined ? {} : { http: args.http }),
-      };
-      setResult(() => serve(args.config, overrides, args['pid-file']));
-    });
+    return argv.command(text.command, text.describe, (command) => command.options(yargsOptions(SERVE_OPTIONS)),
+      (args) => { setResult(serveWith(pickOptions(args, SERVE_OPTIONS))); });
+  },
+  // The daemon's start skips yargs when the command line is plainly right (quick-parse.ts).
+  quick(args) {
+    const options = quickParse(args, SERVE_OPTIONS);
+    return options === undefined ? undefined : serveWith(options);
   },
 };
+
+/** The daemon's run, for the options given. */
+function serveWith(options: ServeOptions): () => Promise<number> {
+  const overrides: ConfigOverrides = {
+    ...(options.listen === undefined ? {} : { listen: options.listen }),
+    ...(options['dns-port'] === undefined ? {} : { dnsPort: options['dns-port'] }),
+    ...(options['ntp-port'] === undefined ? {} : { ntpPort: options['ntp-port'] }),
+    ...listOverrides(options),
+    ...(options.upstream === undefined ? {} : { upstreams: options.upstream }),
+    ...(options['resolv-conf'] === undefined ? {} : { resolvConf: options['resolv-conf'] }),
+    ...(options['log-level'] === undefined ? {} : { logLevel: options['log-level'] }),
+    ...(options['log-format'] === undefined ? {} : { logFormat: options['log-format'] }),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.http === undefined ? {} : { http: options.http }),
+  };
+  return () => serve(options.config, overrides, options['pid-file']);
+}
 
 /** Runs until SIGTERM/SIGINT. Resolves with the exit code. */
 async function serve(configFile: string | undefined, overrides: ConfigOverrides, pidFile: string | undefined): Promise<number> {
