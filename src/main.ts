@@ -1,10 +1,5 @@
 #!/usr/bin/env node
 import module from 'node:module';
-import { holdYoungGeneration } from './service/young-generation.js';
-
-// First, before the CLI's modules are loaded: see young-generation.ts (serve lets go once it serves,
-// every other command before it runs).
-holdYoungGeneration();
 
 // Node >= 22.1 keeps compiled code on disk between starts (a restart then skips most of the
 // compiling); earlier Nodes have no such call and start as they always did. Enabled before the

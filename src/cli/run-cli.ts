@@ -3,7 +3,7 @@ import { CamshimError } from '../errors.js';
 import type { CommandModule } from './command-module.js';
 import { COMMANDS, type CommandName } from './commands.js';
 import { VERSION } from '../version.js';
-import { releaseYoungGeneration } from '../service/young-generation.js';
+import { holdYoungGeneration } from '../service/young-generation.js';
 
 
 export const EXIT_OK = 0;
@@ -53,11 +53,11 @@ type Parsed = { readonly run: () => Promise<number> } | { readonly exitCode: num
  */
 export async function runCli(args: readonly string[]): Promise<number> {
   const named = namedCommand(args);
+  // Before the daemon's modules are loaded: see young-generation.ts (serve lets go once it serves).
+  if (named === 'serve') await holdYoungGeneration();
   const quick = named === undefined ? undefined : (await LOADERS[named]()).quick?.(args.slice(1));
   const parsed: Parsed = quick === undefined ? await parseWithYargs(args, named) : { run: quick };
   if (!('run' in parsed)) return parsed.exitCode;
-  // `serve` lets go of it once the daemon serves; other commands allocate as they need from here.
-  if (named !== 'serve') releaseYoungGeneration();
   try {
     return await parsed.run();
   } catch (error) {

@@ -128,7 +128,7 @@ async function serve(configFile: string | undefined, overrides: ConfigOverrides,
     return 1;
   }
   const started = daemon;
-  // Held by main while camshim started: a query load gets the young generation it needs.
+  // Held by runCli while the daemon started: a query load gets the young generation it needs.
   releaseYoungGeneration();
   // Only the process that takes SIGHUP writes it (a cluster worker does not).
   if (pidFile !== undefined && slot === undefined) await writePidFile(pidFile);

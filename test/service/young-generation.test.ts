@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startDaemon, tempDir } from '../helpers/daemon.js';
 
 const MODULE = fileURLToPath(new URL('../../src/service/young-generation.js', import.meta.url));
 
@@ -16,7 +19,7 @@ const { holdYoungGeneration, releaseYoungGeneration } = await import(process.arg
 const youngKb = () => v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space').space_size >> 10;
 const keep = [];
 const survivors = () => { for (let i = 0; i < 300_000; i++) keep.push({ i, text: 'x' + i }); };
-holdYoungGeneration();
+await holdYoungGeneration([]);
 survivors();
 const held = youngKb();
 releaseYoungGeneration();
@@ -43,4 +46,35 @@ test('held, the young generation keeps its size under a start\'s survivors; rele
 test('a growth factor the user set (node --semi-space-growth-factor) is left alone', async () => {
   const { held } = await run(['--semi-space-growth-factor=4']);
   assert.ok(held > 4096, `with the user's factor the young generation grows while "held": ${held} KB`);
+});
+
+/**
+ * Preloaded into the daemon (node --require): notes Node's loaded modules when the young
+ * generation is held (the first V8 flag change) and, at exit, writes the built-ins loaded after.
+ */
+const RECORDER = `
+const v8 = require('node:v8');
+const fs = require('node:fs');
+const setFlags = v8.setFlagsFromString;
+let atHold;
+v8.setFlagsFromString = function (flags) { atHold ??= new Set(process.moduleLoadList); return setFlags.call(this, flags); };
+process.on('exit', () => {
+  const after = atHold === undefined ? ['(never held)'] : process.moduleLoadList.filter((name) => !atHold.has(name) && name.startsWith('NativeModule '));
+  fs.writeFileSync(process.env.CAMSHIM_TEST_BUILTINS_OUT, JSON.stringify(after.map((name) => name.replace('NativeModule ', ''))));
+});
+`;
+
+test('the daemon loads its built-in modules before it holds the young generation, so they come from Node\'s code cache', async () => {
+  const dir = await tempDir({ 'recorder.cjs': RECORDER });
+  const out = path.join(dir, 'builtins.json');
+  // The daemon as a router starts it: embedded defaults with the bundled lists, NTP on; started once its start line is out.
+  const daemon = await startDaemon(['--state-dir', dir], {
+    env: { CAMSHIM_TEST_BUILTINS_OUT: out },
+    wrap: (command, args) => [command, ['--require', path.join(dir, 'recorder.cjs'), ...args]],
+  });
+  assert.equal(await daemon.stop(), 0);
+  const after = JSON.parse(await readFile(out, 'utf8')) as string[];
+  // Node's own helpers behind a module's lazy parts may still come later; no module camshim imports may.
+  const imported = after.filter((name) => !name.startsWith('internal/'));
+  assert.deepEqual(imported, [], `built-ins loaded after the hold (add them to DAEMON_BUILTINS): ${imported.join(', ')}`);
 });
