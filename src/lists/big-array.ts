@@ -1,5 +1,4 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 
 /**
  * Typed arrays for a big list's buffers that glibc's malloc gives back to the OS when they are
@@ -31,44 +30,14 @@ export function bigInt32Array(length: number): Int32Array {
 }
 
 /**
- * The whole file, in a buffer from `bigUint8Array` (fs's readFile allocates its own). Like
- * readFile, it reads as many bytes as the file had when opened, or, when that size is 0 (a
- * pipe, a /proc file), until the end.
+ * The whole file, in a buffer from `bigUint8Array` (fs's readFile allocates its own), with its
+ * modification time from the same open. Like readFile, it reads as many bytes as the file had
+ * when opened, or, when that size is 0 (a pipe, a /proc file), until the end. It does not leave
+ * the thread: its callers build a list set, where nothing else waits on the thread (see
+ * list-set.ts), and each file's open, stat, read and close through the thread pool would only add
+ * round trips.
  */
-export async function readFileBig(file: string): Promise<Uint8Array> {
-  return (await readFileBigStat(file)).bytes;
-}
-
-/** `readFileBig`, with the file's modification time from the same open (no second stat). */
-export async function readFileBigStat(file: string): Promise<{ bytes: Uint8Array; mtime: Date }> {
-  const handle = await open(file, 'r');
-  try {
-    const { size, mtime } = await handle.stat();
-    let bytes = bigUint8Array(size);
-    let length = 0;
-    for (;;) {
-      if (length === bytes.length) {
-        if (size > 0) break;
-        const next = bigUint8Array(Math.max(64 * 1024, bytes.length * 2));
-        next.set(bytes);
-        bytes = next;
-      }
-      const { bytesRead } = await handle.read(bytes, length, bytes.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return { bytes: bytes.subarray(0, length), mtime };
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * `readFileBigStat` without leaving the thread: for a caller on whose thread nothing else waits
- * (a list set being built, see list-set.ts), where each file's open, stat, read and close through
- * the thread pool would only add round trips.
- */
-export function readFileBigStatSync(file: string): { bytes: Uint8Array; mtime: Date } {
+export function readFileBigStat(file: string): { bytes: Uint8Array; mtime: Date } {
   const fd = openSync(file, 'r');
   try {
     const { size, mtime } = fstatSync(fd);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { readFileBig } from './big-array.js';
+import { readFileBigStat } from './big-array.js';
 import { DomainTable } from './domain-table.js';
 import type { ListInfo } from './list-info.js';
 
@@ -107,7 +107,7 @@ const align8 = (n: number): number => (n + 7) & ~7;
 export async function readListCache(file: string, fingerprint: string): Promise<CacheRead> {
   let data: Buffer;
   try {
-    const bytes = await readFileBig(file);
+    const { bytes } = readFileBigStat(file);
     data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   } catch (error) {
     return { miss: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no cache yet' : `cannot read cache: ${(error as Error).message}` };
@@ -127,7 +127,7 @@ export async function readListCache(file: string, fingerprint: string): Promise<
     offset = align8(offset + header.tagsLength);
     const offsetsAt = offset;
     if (offsetsAt + header.offsetsLength * 4 !== data.length || header.tagsLength !== header.offsetsLength) return { miss: 'cache size does not match its header' };
-    // Uint32Array views need 4-byte alignment; readFileBig's buffer starts at 0, else copy.
+    // Uint32Array views need 4-byte alignment; readFileBigStat's buffer starts at 0, else copy.
     const base = data.byteOffset % 4 === 0 ? data : Buffer.from(data);
     const records = new Uint8Array(base.buffer, base.byteOffset + recordsAt, header.recordsLength);
     const tags = new Uint8Array(base.buffer, base.byteOffset + tagsAt, header.tagsLength);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config-schema.js';
 import type { Problem } from '../errors.js';
 import type { DomainTable } from './domain-table.js';
-import { readFileBigStatSync } from './big-array.js';
+import { readFileBigStat } from './big-array.js';
 import { DomainTableBuilder } from './domain-table-builder.js';
 import type { ListInfo, ListKind } from './list-info.js';
 import type { ListEntry, RuleAction } from './rule.js';
@@ -129,7 +129,7 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
     // One file is held at a time, however big the set.
     let read: { bytes: Uint8Array; mtime: Date };
     try {
-      read = readFileBigStatSync(source.file);
+      read = readFileBigStat(source.file);
     } catch (error) {
       errors.push({ code: 'LIST_READ', file: source.file, message: `cannot read list: ${describeFsError(error)}` });
       continue;
