@@ -114,20 +114,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.bundledListsDir === undefined ? {} : { bundledListsDir: options.bundledListsDir }), interfaces, interfacesRefreshMs: 0, ntpAddresses: () => ntpAddresses(), forwarder: upstream, rateLimiter: dnsLimiter,
     macOf: (address: string) => clients.lookup(address)?.mac,
   };
-  let prepared: Awaited<ReturnType<typeof prepareState>>;
-  try {
-    prepared = await prepareState(options.loaded, generation, stateOptions);
-  } catch (error) {
-    clients.close();
-    throw error;
-  }
+  // The directory is made but not started (see below): a start that fails before then has nothing of it to close.
+  const prepared = await prepareState(options.loaded, generation, stateOptions);
   // log.level (after --log-level) applies from here on; the lines before it used the CLI's level.
   logger.level = prepared.config.log.level;
   for (const warning of prepared.lists.warnings) logger.warn({ problem: warning }, formatProblem(warning));
   // At start-up a bad list is skipped (serving the rest beats serving nothing); a bad group is fatal.
   for (const problem of prepared.lists.errors) logger.error({ problem }, formatProblem(problem));
   if (prepared.state === undefined) {
-    clients.close();
     throw new CamshimError('CONFIG_INVALID', prepared.problems.map(formatProblem).join('\n'), { problems: prepared.problems });
   }
   // The directory reads lease files and the neighbour table (a child process, whose start holds

@@ -104,7 +104,7 @@ function checksum(parts: readonly Uint8Array[]): string {
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /** Reads and validates a cache file against `fingerprint`. Never throws: any problem is a miss with a reason. */
-export async function readListCache(file: string, fingerprint: string): Promise<CacheRead> {
+export function readListCache(file: string, fingerprint: string): CacheRead {
   let data: Buffer;
   try {
     const { bytes } = readFileBigStat(file);

@@ -103,7 +103,7 @@ export async function loadListSet(config: Config, options: { bundledDir?: string
     fingerprint = stamps === undefined ? undefined : fingerprintOf(config, stamps);
     if (fingerprint === undefined) cacheDetail = 'a source could not be read';
     else {
-      const read = await readListCache(cacheFile, fingerprint);
+      const read = readListCache(cacheFile, fingerprint);
       if ('hit' in read) {
         return {
           ...read.hit, byName: new Map(read.hit.lists.map((list) => [list.name, list])),

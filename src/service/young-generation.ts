@@ -8,7 +8,7 @@ const V8_DEFAULT_GROWTH = 2;
  * Node's built-in modules the daemon loads (and those it reaches through them), loaded before the
  * young generation is held. V8 checks its flags when it takes a compiled built-in from Node's code
  * cache: once a flag differs from the ones the cache was made with, every built-in loaded after
- * is compiled again from its source, which cost a daemon's start some 50 ms. Loaded through
+ * is compiled again from its source, which costs a daemon's start some 50 ms. Loaded through
  * `import()`, as the daemon's modules load them, so their ES module views (which load a few
  * more) are made here too. A built-in missing here still works, only compiled again; the test
  * (young-generation.test.ts) names any the daemon loads after the hold.

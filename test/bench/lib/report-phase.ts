@@ -114,7 +114,7 @@ function timed(command: string, args: readonly string[]): Promise<{ seconds: num
 /**
  * Reads a file through, untimed: every timed command then starts with its input in the page
  * cache. Without it the command after the jq pipeline (whose sort spills to temporary files)
- * read part of its log back from disk, and which one that was depended on the order of a round.
+ * reads part of its log back from disk, and which one that is depends on the order of a round.
  */
 async function warm(file: string): Promise<void> {
   const handle = await open(file, 'r');
