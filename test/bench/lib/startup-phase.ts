@@ -36,6 +36,18 @@ const ANSWER_TIMEOUT_MS = 15_000;
 const IDLE_MS = 3000;
 /** Time after the answer when RSS is read again, idle: V8's memory reducer has run. */
 const SETTLED_MS = 15_000;
+/**
+ * The start-up target: the first answer within 250 ms of spawn, set where bare `node -e 0` took
+ * 75 ms. Absolute times on these shared machines move with the machine (`node -e 0` alone moves
+ * by 15 to 30% from one minute to the next), so the target is judged as what it is relative to
+ * bare Node: the first answer within 250 / 75 of `node -e 0` measured in the same round. The
+ * absolute figure is printed against 250 ms beside it.
+ */
+const FIRST_ANSWER_TARGET_MS = 250;
+const TARGET_NODE_EXIT_MS = 75;
+const FIRST_ANSWER_TARGET_RATIO = FIRST_ANSWER_TARGET_MS / TARGET_NODE_EXIT_MS;
+/** Idle RSS above the Node echo server, MB. */
+const IDLE_RSS_TARGET_MB = 15;
 /** A name on the bundled tplink list: camshim answers it from its lists, with no upstream. */
 const QUERY_NAME = 'n-devs.tplinkcloud.com';
 
@@ -208,7 +220,7 @@ export function formatStartup(result: StartupResult): string {
     `| node -e 0 (spawn to exit) | ${m.nodeExitMs} ms | — | — | — |`,
     '',
     `camshim ÷ node server ${m.ratioToNodeServer.toFixed(2)}× (+${m.deltaToNodeServerMs} ms); camshim ÷ node -e ${m.ratioToNodeExit.toFixed(2)}×; CPU to first answer ÷ node server's ${m.cpuRatioToNodeServer.toFixed(2)}×; RSS +${m.rssDeltaMb} MB at ${result.idleSeconds} s, +${m.settledRssDeltaMb} MB idle`,
-    `targets: first answer ≤ 250 ms: ${m.camshimMs <= 250 ? 'met' : 'missed'} (${m.camshimMs} ms); idle RSS within 15 MB of bare node: ${m.settledRssDeltaMb <= 15 ? 'met' : 'missed'} (+${m.settledRssDeltaMb} MB)`,
+    `targets: first answer within ${FIRST_ANSWER_TARGET_MS} ms where node -e takes ${TARGET_NODE_EXIT_MS} ms, i.e. ≤ ${FIRST_ANSWER_TARGET_RATIO.toFixed(2)}× node -e in the same round: ${m.ratioToNodeExit <= FIRST_ANSWER_TARGET_RATIO ? 'met' : 'missed'} (${m.ratioToNodeExit.toFixed(2)}×; ${m.camshimMs} ms here, ${m.camshimMs <= FIRST_ANSWER_TARGET_MS ? 'within' : 'over'} ${FIRST_ANSWER_TARGET_MS} ms with node -e at ${m.nodeExitMs} ms); idle RSS within ${IDLE_RSS_TARGET_MB} MB of bare node: ${m.settledRssDeltaMb <= IDLE_RSS_TARGET_MB ? 'met' : 'missed'} (+${m.settledRssDeltaMb} MB)`,
     '',
   ].join('\n');
 }
