@@ -27,6 +27,8 @@ let held = false;
  * and a start (code, config, lists) is nearly all survivors: it would grow to several MB, which
  * an idle daemon then keeps resident for nothing, since what survived is moved to the old
  * generation anyway. Left alone when the user sets the flag (NODE_OPTIONS, node's arguments).
+ * The V8 in Node 24 grows its young generation without this factor, so there the hold changes
+ * nothing (docs/benchmarks.md has the figures).
  */
 export async function holdYoungGeneration(builtins: readonly string[] = DAEMON_BUILTINS): Promise<void> {
   const userSet = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
