@@ -40,6 +40,17 @@ test('the unit checks the config it serves before starting, and waits for readin
   assert.equal(one('NotifyAccess'), 'all');
 });
 
+test("Node's compile cache is kept in the unit's cache directory, which outlives a start", async () => {
+  const lines = await directives();
+  const cacheDirectory = lines.find(([k]) => k === 'CacheDirectory')?.[1] ?? assert.fail('no CacheDirectory=');
+  const environment = lines.filter(([k]) => k === 'Environment').flatMap(([, v]) => v.split(/\s+/));
+  const compileCache = environment.find((assignment) => assignment.startsWith('NODE_COMPILE_CACHE='))?.slice('NODE_COMPILE_CACHE='.length);
+  assert.ok(compileCache !== undefined, 'Environment=NODE_COMPILE_CACHE=...');
+  // %C is the cache root (/var/cache): a folder in the unit's own CacheDirectory= is writable under
+  // ProtectSystem=strict and kept across restarts, unlike the private /tmp.
+  assert.ok(compileCache.startsWith(`%C/${cacheDirectory}/`), `${compileCache} lies in %C/${cacheDirectory}/`);
+});
+
 test('Documentation= names the README the install steps put there', async () => {
   const docs = (await directives()).filter(([k]) => k === 'Documentation').flatMap(([, v]) => v.split(/\s+/));
   assert.ok(docs.length > 0);
