@@ -50,8 +50,9 @@ const PORT_CLASH_ATTEMPTS = 3;
  * moment: the daemon then exits saying the port is in use, and a fresh start picks another.
  */
 export async function startDaemon(args: readonly string[], options: StartOptions = {}): Promise<RunningDaemon> {
-  // A port given on the command line is the test's own choice: a clash there is the test's result.
-  const ephemeral = !args.includes('--dns-port') || !args.includes('--ntp-port');
+  // A port the test names is its own choice: a clash there is the test's result. Unnamed is 0.
+  const given = (flag: string): string => (args.includes(flag) ? args[args.indexOf(flag) + 1] ?? '' : '0');
+  const ephemeral = given('--dns-port') === '0' || given('--ntp-port') === '0';
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(args, options);
