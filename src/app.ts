@@ -307,6 +307,7 @@ function dnsOpener(config: Config, handler: QueryHandler, logger: Logger, shared
     portOf: (sockets) => sockets[0]!.port,
     close: async (sockets) => { await Promise.all(sockets.map((socket) => socket.close())); },
     unavailable: (error) => error instanceof CamshimError && error.code === 'DNS_ADDRESS_UNAVAILABLE',
+    inUse: (error) => error instanceof CamshimError && error.code === 'DNS_PORT_IN_USE',
   };
 }
 
@@ -317,6 +318,7 @@ function ntpOpener(ntp: NtpServerHandle): SocketOpener<NtpSocket> {
     portOf: (socket) => socket.port,
     close: (socket) => socket.close(),
     unavailable: (error) => error instanceof CamshimError && error.code === 'NTP_ADDRESS_UNAVAILABLE',
+    inUse: (error) => error instanceof CamshimError && error.code === 'NTP_PORT_IN_USE',
   };
 }
 

@@ -14,7 +14,12 @@ export interface SocketOpener<H> {
   close(handle: H): Promise<void>;
   /** Whether a bind error only means the address cannot be used yet (an IPv6 address still in DAD, say). */
   unavailable(error: unknown): boolean;
+  /** Whether a bind error means another socket holds the port. */
+  inUse(error: unknown): boolean;
 }
+
+/** Starts tried when a configured port of 0 turns out to be taken for a later socket (see start). */
+const ANY_PORT_ATTEMPTS = 5;
 
 interface Bound<H> { readonly target: ListenTarget; readonly handle: H }
 
@@ -41,12 +46,12 @@ export class ListenSocketSet<H> {
 
   constructor(
     private readonly listen: readonly string[],
-    port: number,
+    private readonly configuredPort: number,
     private readonly opener: SocketOpener<H>,
     private readonly logger: Logger,
     private readonly cap: number = MAX_LISTEN_ADDRESSES,
   ) {
-    this.currentPort = port;
+    this.currentPort = configuredPort;
   }
 
   /** The port every socket uses; with a configured 0, the one the first socket was given. */
@@ -64,14 +69,26 @@ export class ListenSocketSet<H> {
    * First binding at start-up: a bind error other than "address not available" (port in use,
    * permission denied) is thrown after closing what was bound, so a daemon that cannot serve
    * its port says so and exits instead of running without it.
+   *
+   * A configured port of 0 (test runs only) is whichever port the kernel gives the first socket,
+   * and every later socket (TCP beside UDP, the next address) binds that same number, which
+   * another socket on the machine may hold: then what was bound is closed and the kernel asked
+   * again, a few times.
    */
   async start(addresses: readonly InterfaceAddress[]): Promise<void> {
     this.latest = addresses;
-    try {
-      await this.apply(true);
-    } catch (error) {
-      await this.close();
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.apply(true);
+        return;
+      } catch (error) {
+        await this.closeBound();
+        if (this.configuredPort !== 0 || !this.opener.inUse(error) || attempt >= ANY_PORT_ATTEMPTS) {
+          this.closed = true;
+          throw error;
+        }
+        this.currentPort = 0;
+      }
     }
   }
 
@@ -88,6 +105,10 @@ export class ListenSocketSet<H> {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
+    await this.closeBound();
+  }
+
+  private async closeBound(): Promise<void> {
     const all = [...this.bound.values()];
     this.bound.clear();
     await Promise.all(all.map((entry) => this.opener.close(entry.handle).catch(() => {})));

@@ -29,8 +29,12 @@ export async function tempDir(files: Record<string, string> = {}): Promise<strin
   return dir;
 }
 
-/** How startDaemon runs the daemon. */
-export interface StartOptions {
+/**
+ * Starts the real daemon (`node dist/src/main.js serve`) on loopback with ephemeral ports
+ * (CAMSHIM_TEST_EPHEMERAL_PORTS=1 lets port 0 through) and
+ * waits for its start-up log line, which names the ports it bound.
+ */
+export async function startDaemon(args: readonly string[], options: {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   /**
@@ -38,37 +42,7 @@ export interface StartOptions {
    * (`nsenter -t PID -n --`), or a function of the command line (netns.ts inPrivateNet).
    */
   wrap?: readonly string[] | ((command: string, args: readonly string[]) => [string, string[]]);
-}
-
-/** Starts tried before a port clash fails the caller (see startDaemon). */
-const PORT_CLASH_ATTEMPTS = 3;
-
-/**
- * Starts the real daemon (see startOnce). With port 0 the daemon takes the UDP port the kernel
- * picks and then binds TCP, and the next address, on the same number, which another socket on
- * the machine (a client connection's local port, another test's listener) may hold at that
- * moment: the daemon then exits saying the port is in use, and a fresh start picks another.
- */
-export async function startDaemon(args: readonly string[], options: StartOptions = {}): Promise<RunningDaemon> {
-  // A port the test names is its own choice: a clash there is the test's result. Unnamed is 0.
-  const given = (flag: string): string => (args.includes(flag) ? args[args.indexOf(flag) + 1] ?? '' : '0');
-  const ephemeral = given('--dns-port') === '0' || given('--ntp-port') === '0';
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(args, options);
-    } catch (error) {
-      const clash = /daemon exited; .*the port is already in use/s.test((error as Error).message);
-      if (!ephemeral || !clash || attempt >= PORT_CLASH_ATTEMPTS) throw error;
-    }
-  }
-}
-
-/**
- * Starts the real daemon (`node dist/src/main.js serve`) on loopback with ephemeral ports
- * (CAMSHIM_TEST_EPHEMERAL_PORTS=1 lets port 0 through) and
- * waits for its start-up log line, which names the ports it bound.
- */
-async function startOnce(args: readonly string[], options: StartOptions): Promise<RunningDaemon> {
+} = {}): Promise<RunningDaemon> {
   const hasListen = args.includes('--listen');
   // Tests never read the host's resolver list (the system resolver is not on loopback here).
   const resolvConf = args.includes('--resolv-conf') ? [] : ['--resolv-conf', '/dev/null'];

@@ -51,7 +51,31 @@ function fakeOpener(refuse: Map<string, string>): SocketOpener<{ address: string
     portOf: (handle) => handle.port,
     async close(handle) { closed.push(handle.address); },
     unavailable: (error) => (error as { code?: string }).code === 'EADDRNOTAVAIL',
+    inUse: (error) => (error as { code?: string }).code === 'EADDRINUSE',
   };
+}
+
+/**
+ * An opener whose port 0 gets the next of `picks`, as the kernel gives one, and where `taken`
+ * says which numbers another socket already holds on which address.
+ */
+function portPickingOpener(picks: number[], taken: (address: string, port: number) => boolean): SocketOpener<{ address: string; port: number }> & { closed: string[]; asked: number } {
+  const closed: string[] = [];
+  const opener = {
+    service: 'TEST',
+    closed,
+    asked: 0,
+    async open(target: { address: string }, port: number) {
+      const chosen = port === 0 ? picks[opener.asked++]! : port;
+      if (taken(target.address, chosen)) throw Object.assign(new Error(`cannot bind ${target.address}:${chosen}: EADDRINUSE`), { code: 'EADDRINUSE' });
+      return { address: target.address, port: chosen };
+    },
+    portOf: (handle: { port: number }) => handle.port,
+    async close(handle: { address: string; port: number }) { closed.push(`${handle.address}:${handle.port}`); },
+    unavailable: () => false,
+    inUse: (error: unknown) => (error as { code?: string }).code === 'EADDRINUSE',
+  };
+  return opener;
 }
 
 describe('ListenSocketSet', () => {
@@ -90,6 +114,32 @@ describe('ListenSocketSet', () => {
     const set = new ListenSocketSet(['0.0.0.0'], 53, opener, pino({ level: 'silent' }));
     await assert.rejects(set.start([lo4, vlan20]), /EADDRINUSE/);
     assert.deepEqual(opener.closed, ['127.0.0.1']);
+  });
+
+  test('port 0: when the number the first socket got is taken for a later one, all are closed and the kernel asked again', async () => {
+    const opener = portPickingOpener([40001, 40002], (address, port) => address === '::1' && port === 40001);
+    const set = new ListenSocketSet(['127.0.0.1', '::1'], 0, opener, pino({ level: 'silent' }));
+    await set.start([lo4, lo6]);
+    assert.equal(set.port, 40002);
+    assert.deepEqual(set.addresses().sort(), ['127.0.0.1', '::1']);
+    assert.deepEqual(opener.closed, ['127.0.0.1:40001'], 'the first try\'s socket is closed');
+    await set.close();
+  });
+
+  test('port 0: a clash on every try fails the start after a few tries, nothing left bound', async () => {
+    const opener = portPickingOpener([40001, 40002, 40003, 40004, 40005, 40006], (address) => address === '::1');
+    const set = new ListenSocketSet(['127.0.0.1', '::1'], 0, opener, pino({ level: 'silent' }));
+    await assert.rejects(set.start([lo4, lo6]), /EADDRINUSE/);
+    assert.equal(opener.asked, 5);
+    assert.deepEqual(opener.closed, ['127.0.0.1:40001', '127.0.0.1:40002', '127.0.0.1:40003', '127.0.0.1:40004', '127.0.0.1:40005']);
+    assert.deepEqual(set.addresses(), []);
+  });
+
+  test('a named port that is taken is not tried again', async () => {
+    const opener = portPickingOpener([], (address) => address === '::1');
+    const set = new ListenSocketSet(['127.0.0.1', '::1'], 5353, opener, pino({ level: 'silent' }));
+    await assert.rejects(set.start([lo4, lo6]), /EADDRINUSE/);
+    assert.deepEqual(opener.closed, ['127.0.0.1:5353']);
   });
 });
 
